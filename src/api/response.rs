@@ -1,0 +1,1 @@
+//! Parsing every response and error shape of the wire contract.

@@ -1,0 +1,1 @@
+//! Bytes <-> pixels: sniff, decode with limits, thumbnail, PNG text metadata.

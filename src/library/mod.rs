@@ -1,0 +1,1 @@
+//! The user's images: SQLite catalogue, image files and thumbnails.

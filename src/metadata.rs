@@ -1,0 +1,44 @@
+//! What Pictor knows about one image: the generation parameters and where it came from.
+//!
+//! The same struct is the library row's content and the JSON embedded in the PNG's
+//! `iTXt` chunk, so a file alone is enough to rebuild its row.
+
+use serde::{Deserialize, Serialize};
+
+/// Generation parameters and provenance of one image. Never contains a secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImageMeta {
+    /// The prompt as sent.
+    pub prompt: String,
+    /// The negative prompt as sent (empty = none).
+    pub negative_prompt: String,
+    /// The prompt as rewritten by the service (prompt extend), when it said so.
+    pub revised_prompt: Option<String>,
+    /// Model name.
+    pub model: String,
+    /// Requested size on the wire form `W*H` (empty for imported images without one).
+    pub size: String,
+    /// Seed sent with the request, if any.
+    pub seed: Option<u32>,
+    /// Whether prompt extend was on.
+    pub prompt_extend: bool,
+    /// Whether a watermark was requested.
+    pub watermark: bool,
+    /// Provider name (`apple-router`, `dashscope`, `demo`, `import`, …).
+    pub provider: String,
+    /// The service's request id, when it sent one.
+    pub request_id: Option<String>,
+    /// Creation time, milliseconds since the Unix epoch.
+    pub created_ms: i64,
+}
+
+impl ImageMeta {
+    /// The current time in milliseconds since the Unix epoch.
+    pub fn now_ms() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}
