@@ -1,4 +1,5 @@
 //! The wire: request model, response parsing, error taxonomy and the HTTP client.
 
+pub mod classify;
 pub mod request;
 pub mod response;
