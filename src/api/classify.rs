@@ -175,64 +175,88 @@ struct RequestIdSpan {
 
 /// Finds the first "(request id …)" group, tolerating `_`, `-` or a space between
 /// "request" and "id", an optional `:` or `=`, and full-width parentheses.
+/// Runs in time linear in the length of `text`.
 fn find_request_id(text: &str) -> Option<RequestIdSpan> {
-    // ASCII lowercasing keeps every byte offset valid for `text`.
-    let lower = text.to_ascii_lowercase();
-    for (start, open) in lower.char_indices().filter(|(_, c)| matches!(c, '(' | '（')) {
+    for (start, open) in text.char_indices().filter(|(_, c)| matches!(c, '(' | '（')) {
         let after_open = start + open.len_utf8();
-        let Some(label_len) = request_id_label_len(lower.get(after_open..)?) else {
+        let Some(label_len) = request_id_label_len(text.get(after_open..)?) else {
             continue;
         };
         let id_search = after_open + label_len;
         let tail = text.get(id_search..)?;
-        let close = tail.find([')', '）']);
-        let id_end = close.map_or(text.len(), |at| id_search + at);
-        let end = close
-            .and_then(|at| tail.get(at..)?.chars().next().map(|c| id_search + at + c.len_utf8()))
-            .unwrap_or(text.len());
+        let close = tail.char_indices().find(|(_, c)| matches!(c, ')' | '）'));
+        let (id_end, end) = match close {
+            Some((at, c)) => (id_search + at, id_search + at + c.len_utf8()),
+            None => (text.len(), text.len()),
+        };
         let raw_id = text.get(id_search..id_end)?;
-        let id_start = id_search + (raw_id.len() - raw_id.trim_start_matches([':', '=', ' ', '：']).len());
+        let padding = raw_id.len() - raw_id.trim_start_matches([':', '=', ' ', '：']).len();
         return Some(RequestIdSpan {
             start,
             end,
-            id_start,
+            id_start: id_search + padding,
             id_end,
         });
     }
     None
 }
 
-/// The length of a "request id" label at the start of `lower` (after optional spaces).
-fn request_id_label_len(lower: &str) -> Option<usize> {
-    let trimmed = lower.trim_start();
-    let leading = lower.len() - trimmed.len();
-    let after_request = trimmed.strip_prefix("request")?;
+/// The length of a "request id" label (any case) at the start of `text`, after
+/// optional spaces; `None` when `text` does not start with one.
+fn request_id_label_len(text: &str) -> Option<usize> {
+    let trimmed = text.trim_start();
+    let after_request = strip_prefix_ignore_case(trimmed, "request")?;
     let after_separator = after_request
         .strip_prefix([' ', '_', '-'])
         .unwrap_or(after_request);
-    let after_id = after_separator.strip_prefix("id")?;
+    let after_id = strip_prefix_ignore_case(after_separator, "id")?;
     // "(request identifier …)" or "(requested …)" are not request ids.
     if after_id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         return None;
     }
-    Some(leading + (trimmed.len() - after_id.len()))
+    Some(text.len() - after_id.len())
+}
+
+/// `text` without an ASCII `prefix` matched case-insensitively.
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| text.get(prefix.len()..))
+        .flatten()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn moderation_rows() {
         for (status, code, message) in [
-            (400, "DataInspectionFailed", "Input data may contain inappropriate content."),
-            (400, "bad_response_status_code", "Input data may contain inappropriate content. (request id: 1)"),
+            (
+                400,
+                "DataInspectionFailed",
+                "Input data may contain inappropriate content.",
+            ),
+            (
+                400,
+                "bad_response_status_code",
+                "Input data may contain inappropriate content. (request id: 1)",
+            ),
             (400, "", "Output data may contain inappropriate content."),
             (400, "", "The request was rejected by Green net."),
             (200, "InternalError.Algo.DataInspectionFailed", ""),
-            (400, "IPInfringementSuspect", "Input data is suspected of being involved in IP infringement."),
+            (
+                400,
+                "IPInfringementSuspect",
+                "Input data is suspected of being involved in IP infringement.",
+            ),
         ] {
-            assert_eq!(classify(status, code, message), ErrorKind::Moderation, "{code} {message}");
+            assert_eq!(
+                classify(status, code, message),
+                ErrorKind::Moderation,
+                "{code} {message}"
+            );
         }
     }
 
@@ -245,24 +269,48 @@ mod tests {
             (400, "bad_response_status_code", "something unexpected"),
             (404, "", "Not Found"),
         ] {
-            assert_eq!(classify(status, code, message), ErrorKind::InvalidRequest, "{code} {message}");
+            assert_eq!(
+                classify(status, code, message),
+                ErrorKind::InvalidRequest,
+                "{code} {message}"
+            );
         }
     }
 
     #[test]
     fn quota_rows() {
         for (status, code, message) in [
-            (400, "Arrearage", "Access denied, please make sure your account is in good standing."),
-            (400, "", "Access denied, please make sure your account is in good standing."),
+            (
+                400,
+                "Arrearage",
+                "Access denied, please make sure your account is in good standing.",
+            ),
+            (
+                400,
+                "",
+                "Access denied, please make sure your account is in good standing.",
+            ),
             (402, "", "Payment required"),
             (403, "", "user quota is not enough"),
             (403, "insufficient_user_quota", "预扣费额度失败"),
             (403, "", "用户额度不足"),
-            (429, "Throttling.AllocationQuota", "Free allocated quota exceeded."),
-            (429, "", "Allocated quota exceeded, please increase your quota limit."),
+            (
+                429,
+                "Throttling.AllocationQuota",
+                "Free allocated quota exceeded.",
+            ),
+            (
+                429,
+                "",
+                "Allocated quota exceeded, please increase your quota limit.",
+            ),
             (401, "", "该令牌额度已用尽"),
         ] {
-            assert_eq!(classify(status, code, message), ErrorKind::Quota, "{code} {message}");
+            assert_eq!(
+                classify(status, code, message),
+                ErrorKind::Quota,
+                "{code} {message}"
+            );
         }
     }
 
@@ -275,7 +323,11 @@ mod tests {
             (200, "InvalidApiKey", ""),
             (401, "", "whatever"),
         ] {
-            assert_eq!(classify(status, code, message), ErrorKind::Auth, "{code} {message}");
+            assert_eq!(
+                classify(status, code, message),
+                ErrorKind::Auth,
+                "{code} {message}"
+            );
         }
     }
 
@@ -285,11 +337,23 @@ mod tests {
             (403, "AccessDenied", "Access denied."),
             (403, "", "Model access denied."),
             (404, "ModelNotFound", "Model not found"),
-            (503, "", "No available channel for model qwen-image-plus under group default"),
-            (503, "model_not_found", "当前分组 default 下对于模型 qwen-image-plus 无可用渠道"),
+            (
+                503,
+                "",
+                "No available channel for model qwen-image-plus under group default",
+            ),
+            (
+                503,
+                "model_not_found",
+                "当前分组 default 下对于模型 qwen-image-plus 无可用渠道",
+            ),
             (503, "ModelUnavailable", "busy"),
         ] {
-            assert_eq!(classify(status, code, message), ErrorKind::ModelUnavailable, "{code} {message}");
+            assert_eq!(
+                classify(status, code, message),
+                ErrorKind::ModelUnavailable,
+                "{code} {message}"
+            );
         }
     }
 
@@ -297,20 +361,34 @@ mod tests {
     fn rate_limited_rows() {
         for (status, code, message) in [
             (429, "Throttling", "Requests throttling triggered."),
-            (429, "", "Requests rate limit exceeded, please try again later."),
+            (
+                429,
+                "",
+                "Requests rate limit exceeded, please try again later.",
+            ),
             (429, "Throttling.RateQuota", "Requests rate limit exceeded"),
             (429, "", ""),
             (200, "", "rate limit reached"),
         ] {
-            assert_eq!(classify(status, code, message), ErrorKind::RateLimited, "{code} {message}");
+            assert_eq!(
+                classify(status, code, message),
+                ErrorKind::RateLimited,
+                "{code} {message}"
+            );
         }
     }
 
     #[test]
     fn server_and_gateway_rows() {
         assert_eq!(classify(500, "InternalError", "oops"), ErrorKind::Server);
-        assert_eq!(classify(500, "", "aliAsyncTaskWait timeout"), ErrorKind::Server);
-        assert_eq!(classify(200, "", "aliAsyncTaskWait timeout (request id: x)"), ErrorKind::Server);
+        assert_eq!(
+            classify(500, "", "aliAsyncTaskWait timeout"),
+            ErrorKind::Server
+        );
+        assert_eq!(
+            classify(200, "", "aliAsyncTaskWait timeout (request id: x)"),
+            ErrorKind::Server
+        );
         assert_eq!(classify(500, "", ""), ErrorKind::Server);
         assert_eq!(classify(503, "", "busy"), ErrorKind::Server);
         for status in [502, 504, 524] {
@@ -328,15 +406,26 @@ mod tests {
 
     #[test]
     fn classification_is_case_insensitive() {
-        assert_eq!(classify(400, "", "INAPPROPRIATE CONTENT"), ErrorKind::Moderation);
-        assert_eq!(classify(400, "datainspectionfailed", ""), ErrorKind::Moderation);
-        assert_eq!(classify(503, "", "NO AVAILABLE CHANNEL"), ErrorKind::ModelUnavailable);
+        assert_eq!(
+            classify(400, "", "INAPPROPRIATE CONTENT"),
+            ErrorKind::Moderation
+        );
+        assert_eq!(
+            classify(400, "datainspectionfailed", ""),
+            ErrorKind::Moderation
+        );
+        assert_eq!(
+            classify(503, "", "NO AVAILABLE CHANNEL"),
+            ErrorKind::ModelUnavailable
+        );
     }
 
     #[test]
     fn strips_request_id_variants() {
         assert_eq!(
-            strip_request_id("Input data may contain inappropriate content. (request id: 2026052007abc)"),
+            strip_request_id(
+                "Input data may contain inappropriate content. (request id: 2026052007abc)"
+            ),
             "Input data may contain inappropriate content."
         );
         assert_eq!(strip_request_id("bad (request id 123) thing"), "bad thing");
@@ -344,10 +433,26 @@ mod tests {
         assert_eq!(strip_request_id("bad (Request-ID=123)"), "bad");
         assert_eq!(strip_request_id("坏了（request id: 123）"), "坏了");
         assert_eq!(strip_request_id("cut off (request id: 12"), "cut off");
-        assert_eq!(strip_request_id("a (request id: 1) b (request id: 2)"), "a b");
-        assert_eq!(strip_request_id("keep (requested size) here"), "keep (requested size) here");
+        assert_eq!(
+            strip_request_id("a (request id: 1) b (request id: 2)"),
+            "a b"
+        );
+        assert_eq!(
+            strip_request_id("keep (requested size) here"),
+            "keep (requested size) here"
+        );
         assert_eq!(strip_request_id("no id here"), "no id here");
         assert_eq!(strip_request_id(""), "");
+        assert_eq!(strip_request_id("Bad (REQUEST ID: 9)"), "Bad");
+    }
+
+    #[test]
+    fn stripping_many_request_ids_stays_fast() {
+        let many = "x (request id: 1) ( ".repeat(50_000);
+        let started = std::time::Instant::now();
+        let stripped = strip_request_id(&many);
+        assert!(!stripped.contains("request id"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
@@ -356,7 +461,10 @@ mod tests {
             request_id_in_message("x (request id: 2026052007abc)").as_deref(),
             Some("2026052007abc")
         );
-        assert_eq!(request_id_in_message("x (request_id=abc-1)").as_deref(), Some("abc-1"));
+        assert_eq!(
+            request_id_in_message("x (request_id=abc-1)").as_deref(),
+            Some("abc-1")
+        );
         assert_eq!(request_id_in_message("x (request id: )"), None);
         assert_eq!(request_id_in_message("nothing"), None);
     }
@@ -367,7 +475,10 @@ mod tests {
             "",
             "IPInfringementSuspect: the input is suspected of IP infringement (request id: 7)",
         );
-        assert!(message.starts_with("possible copyrighted character or brand"), "{message}");
+        assert!(
+            message.starts_with("possible copyrighted character or brand"),
+            "{message}"
+        );
         assert!(!message.contains("request id"), "{message}");
         assert_eq!(user_facing_message("x", "plain (request id: 7)"), "plain");
     }

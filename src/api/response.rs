@@ -14,8 +14,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use super::classify::{classify, strip_request_id};
 use super::classify::{GATEWAY_STATUSES, request_id_in_message, user_facing_message};
+pub use super::classify::{classify, strip_request_id};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How much of a raw JSON or text body is kept in [`Error::details`].
@@ -220,7 +220,10 @@ impl Answer<'_> {
             } else {
                 classify(self.status, "", "")
             };
-            let message = format!("the service answered HTTP {} with an empty body", self.status);
+            let message = format!(
+                "the service answered HTTP {} with an empty body",
+                self.status
+            );
             return self.error(kind, message, None, DETAILS_LIMIT);
         }
         if looks_like_markup(text) {
@@ -235,7 +238,10 @@ impl Answer<'_> {
         let message = if readable {
             short_message(&strip_request_id(text))
         } else {
-            format!("the service answered HTTP {} with an unreadable body", self.status)
+            format!(
+                "the service answered HTTP {} with an unreadable body",
+                self.status
+            )
         };
         let request_id = request_id_in_message(text);
         self.error(kind, message, request_id.as_deref(), DETAILS_LIMIT)
@@ -327,7 +333,11 @@ fn openai_error(root: &Value) -> Option<ServiceError> {
     if code.is_none() && kind.is_none() && message.is_none() {
         return None;
     }
-    let code = [code, kind].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let code = [code, kind]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     Some(ServiceError {
         code,
         message: message.unwrap_or_default(),
@@ -419,7 +429,9 @@ fn openai_image(item: &Value) -> Result<Option<ImageSource>> {
     if let Some(encoded) = string(item.get("b64_json")) {
         return decode_base64_image(&encoded).map(|bytes| Some(ImageSource::Bytes(bytes)));
     }
-    string(item.get("url")).map(|url| image_from_link(&url)).transpose()
+    string(item.get("url"))
+        .map(|url| image_from_link(&url))
+        .transpose()
 }
 
 /// Native success: every `image` in `output.choices[].message.content[]`, plus the
@@ -701,6 +713,7 @@ fn redact_query_strings(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -754,17 +767,29 @@ mod tests {
             panic!("expected a URL, got {:?}", response.images[0]);
         };
         assert!(url.starts_with("https://dashscope-result-sh.oss-cn-shanghai.aliyuncs.com/"));
-        assert!(url.contains("Signature=s3cr3tSig%3D"), "the link is kept whole");
-        assert_eq!(response.revised_prompt, None, "empty revised_prompt is absent");
+        assert!(
+            url.contains("Signature=s3cr3tSig%3D"),
+            "the link is kept whole"
+        );
+        assert_eq!(
+            response.revised_prompt, None,
+            "empty revised_prompt is absent"
+        );
         assert_eq!(response.created, Some(1_762_411_334));
-        assert_eq!(response.request_id.as_deref(), Some("d0250a3d-8f5e-9a3c-b1a2-7c0e3f9d1e11"));
+        assert_eq!(
+            response.request_id.as_deref(),
+            Some("d0250a3d-8f5e-9a3c-b1a2-7c0e3f9d1e11")
+        );
         assert_eq!((response.width, response.height), (Some(1328), Some(1328)));
     }
 
     #[test]
     fn openai_success_with_data_uri_base64_and_unknown_fields() {
         let response = openai(200, OPENAI_B64).unwrap();
-        assert_eq!(response.images, vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())]);
+        assert_eq!(
+            response.images,
+            vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())]
+        );
         assert_eq!(
             response.revised_prompt.as_deref(),
             Some("A traditional Chinese ink painting of misty mountains and a winding river")
@@ -776,7 +801,10 @@ mod tests {
     #[test]
     fn openai_success_with_only_data_and_no_metadata_or_created() {
         let response = openai(200, r#"{"data":[{"url":"http://127.0.0.1:8080/a.png"}]}"#).unwrap();
-        assert_eq!(response.images, vec![ImageSource::Url("http://127.0.0.1:8080/a.png".into())]);
+        assert_eq!(
+            response.images,
+            vec![ImageSource::Url("http://127.0.0.1:8080/a.png".into())]
+        );
         assert_eq!(response.created, None);
         assert_eq!(response.request_id, None);
     }
@@ -785,15 +813,25 @@ mod tests {
     fn b64_json_is_preferred_over_url_and_whitespace_is_tolerated() {
         let body = r#"{"data":[{"url":"https://h/x.png?sig=1","b64_json":"iVBO\nRw0K\r\n Ggo="}]}"#;
         let response = openai(200, body).unwrap();
-        assert_eq!(response.images, vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())]);
+        assert_eq!(
+            response.images,
+            vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())]
+        );
     }
 
     #[test]
     fn any_base64_data_uri_prefix_and_missing_padding_are_tolerated() {
-        for encoded in ["data:image/webp;base64,iVBORw0KGgo", "DATA:application/octet-stream;BASE64,iVBORw0KGgo="] {
+        for encoded in [
+            "data:image/webp;base64,iVBORw0KGgo",
+            "DATA:application/octet-stream;BASE64,iVBORw0KGgo=",
+        ] {
             let body = serde_json::json!({"data": [{"b64_json": encoded}]}).to_string();
             let response = openai(200, &body).unwrap();
-            assert_eq!(response.images, vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())], "{encoded}");
+            assert_eq!(
+                response.images,
+                vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())],
+                "{encoded}"
+            );
         }
     }
 
@@ -803,7 +841,10 @@ mod tests {
         let response = openai(200, body).unwrap();
         assert_eq!(
             response.images,
-            vec![ImageSource::Url("https://h/1.png".into()), ImageSource::Bytes(PNG_SIGNATURE.to_vec())]
+            vec![
+                ImageSource::Url("https://h/1.png".into()),
+                ImageSource::Bytes(PNG_SIGNATURE.to_vec())
+            ]
         );
     }
 
@@ -858,8 +899,17 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Moderation);
         assert_eq!(err.message, "Input data may contain inappropriate content.");
         assert_eq!(err.status, Some(400));
-        assert!(err.details.contains("request id: 20260520071234567890abcdef"), "{}", err.details);
-        assert!(err.details.contains("bad_response_status_code"), "raw body kept: {}", err.details);
+        assert!(
+            err.details
+                .contains("request id: 20260520071234567890abcdef"),
+            "{}",
+            err.details
+        );
+        assert!(
+            err.details.contains("bad_response_status_code"),
+            "raw body kept: {}",
+            err.details
+        );
         assert_eq!(err.retry_after, None);
     }
 
@@ -869,9 +919,16 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Moderation);
         assert_eq!(err.status, Some(200));
         let err = openai_err(200, &router_error("something odd happened (request id: 1)"));
-        assert_eq!(err.kind, ErrorKind::BadResponse, "unknown 200 error: bad response");
+        assert_eq!(
+            err.kind,
+            ErrorKind::BadResponse,
+            "unknown 200 error: bad response"
+        );
         assert_eq!(err.message, "something odd happened");
-        let err = openai_err(200, r#"{"error":"upstream exploded","data":[{"url":"https://h/x.png"}]}"#);
+        let err = openai_err(
+            200,
+            r#"{"error":"upstream exploded","data":[{"url":"https://h/x.png"}]}"#,
+        );
         assert_eq!(err.message, "upstream exploded");
     }
 
@@ -885,7 +942,10 @@ mod tests {
             assert_eq!(err.kind, ErrorKind::RateLimited, "{body}");
             assert_eq!(err.message, "Requests rate limit exceeded");
         }
-        let err = openai_err(400, r#"{"error":{"message":"x","code":400,"param":null,"type":null}}"#);
+        let err = openai_err(
+            400,
+            r#"{"error":{"message":"x","code":400,"param":null,"type":null}}"#,
+        );
         assert_eq!(err.kind, ErrorKind::InvalidRequest);
     }
 
@@ -896,7 +956,8 @@ mod tests {
         let err = parse_response(ResponseShape::OpenAi, 429, delay, body.as_bytes()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.retry_after, delay);
-        let err = parse_response(ResponseShape::OpenAi, 429, delay, b"Too Many Requests").unwrap_err();
+        let err =
+            parse_response(ResponseShape::OpenAi, 429, delay, b"Too Many Requests").unwrap_err();
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.retry_after, delay);
         let quota = router_error("Allocated quota exceeded, please increase your quota limit.");
@@ -908,32 +969,95 @@ mod tests {
     #[test]
     fn every_contract_table_row_through_a_router_error_body() {
         let rows: &[(u16, &str, ErrorKind)] = &[
-            (400, "<400> InternalError.Algo.DataInspectionFailed: Input data may contain inappropriate content.", ErrorKind::Moderation),
-            (400, "Output image was rejected by Green net.", ErrorKind::Moderation),
-            (400, "IPInfringementSuspect: Input data is suspected of being involved in IP infringement.", ErrorKind::Moderation),
-            (400, "InvalidParameter: The size does not match the allowed sizes.", ErrorKind::InvalidRequest),
-            (400, "num_images_per_prompt must be 1", ErrorKind::InvalidRequest),
-            (400, "Arrearage: Access denied, please make sure your account is in good standing.", ErrorKind::Quota),
-            (401, "InvalidApiKey: Invalid API-key provided.", ErrorKind::Auth),
+            (
+                400,
+                "<400> InternalError.Algo.DataInspectionFailed: Input data may contain inappropriate content.",
+                ErrorKind::Moderation,
+            ),
+            (
+                400,
+                "Output image was rejected by Green net.",
+                ErrorKind::Moderation,
+            ),
+            (
+                400,
+                "IPInfringementSuspect: Input data is suspected of being involved in IP infringement.",
+                ErrorKind::Moderation,
+            ),
+            (
+                400,
+                "InvalidParameter: The size does not match the allowed sizes.",
+                ErrorKind::InvalidRequest,
+            ),
+            (
+                400,
+                "num_images_per_prompt must be 1",
+                ErrorKind::InvalidRequest,
+            ),
+            (
+                400,
+                "Arrearage: Access denied, please make sure your account is in good standing.",
+                ErrorKind::Quota,
+            ),
+            (
+                401,
+                "InvalidApiKey: Invalid API-key provided.",
+                ErrorKind::Auth,
+            ),
             (401, "Invalid token", ErrorKind::Auth),
             (401, "无效的令牌", ErrorKind::Auth),
             (402, "quota exhausted", ErrorKind::Quota),
             (403, "用户额度不足, 剩余额度: ＄0.000000", ErrorKind::Quota),
             (403, "insufficient_user_quota", ErrorKind::Quota),
-            (403, "AccessDenied: Access denied.", ErrorKind::ModelUnavailable),
+            (
+                403,
+                "AccessDenied: Access denied.",
+                ErrorKind::ModelUnavailable,
+            ),
             (403, "Model access denied.", ErrorKind::ModelUnavailable),
-            (404, "ModelNotFound: Model not exist.", ErrorKind::ModelUnavailable),
-            (429, "Throttling: Requests throttling triggered.", ErrorKind::RateLimited),
-            (429, "Throttling.AllocationQuota: Free allocated quota exceeded.", ErrorKind::Quota),
+            (
+                404,
+                "ModelNotFound: Model not exist.",
+                ErrorKind::ModelUnavailable,
+            ),
+            (
+                429,
+                "Throttling: Requests throttling triggered.",
+                ErrorKind::RateLimited,
+            ),
+            (
+                429,
+                "Throttling.AllocationQuota: Free allocated quota exceeded.",
+                ErrorKind::Quota,
+            ),
             (429, "quota exceeded", ErrorKind::Quota),
-            (500, "InternalError: An internal error has occured, please try again later.", ErrorKind::Server),
+            (
+                500,
+                "InternalError: An internal error has occured, please try again later.",
+                ErrorKind::Server,
+            ),
             (500, "aliAsyncTaskWait timeout", ErrorKind::Server),
-            (503, "No available channel for model qwen-image-plus", ErrorKind::ModelUnavailable),
-            (503, "当前分组 default 下对于模型 qwen-image-plus 无可用渠道", ErrorKind::ModelUnavailable),
-            (503, "ModelUnavailable: the model is overloaded", ErrorKind::ModelUnavailable),
+            (
+                503,
+                "No available channel for model qwen-image-plus",
+                ErrorKind::ModelUnavailable,
+            ),
+            (
+                503,
+                "当前分组 default 下对于模型 qwen-image-plus 无可用渠道",
+                ErrorKind::ModelUnavailable,
+            ),
+            (
+                503,
+                "ModelUnavailable: the model is overloaded",
+                ErrorKind::ModelUnavailable,
+            ),
         ];
         for &(status, message, kind) in rows {
-            let err = openai_err(status, &router_error(&format!("{message} (request id: abc)")));
+            let err = openai_err(
+                status,
+                &router_error(&format!("{message} (request id: abc)")),
+            );
             assert_eq!(err.kind, kind, "{status} {message}");
             assert_eq!(err.status, Some(status));
             assert!(!err.message.contains("request id"), "{}", err.message);
@@ -946,15 +1070,24 @@ mod tests {
         let body = r#"{"request_id":"r1","code":"IPInfringementSuspect","message":"Input data is suspected of being involved in IP infringement."}"#;
         let err = native_err(400, body);
         assert_eq!(err.kind, ErrorKind::Moderation);
-        assert!(err.message.contains("copyrighted character or brand"), "{}", err.message);
+        assert!(
+            err.message.contains("copyrighted character or brand"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn native_success_fixture() {
         let response = native(200, NATIVE_SUCCESS).unwrap();
         assert_eq!(response.images.len(), 1);
-        assert!(matches!(&response.images[0], ImageSource::Url(url) if url.contains("oss-cn-beijing")));
-        assert_eq!(response.request_id.as_deref(), Some("d0250a3d-1111-2222-3333-444455556666"));
+        assert!(
+            matches!(&response.images[0], ImageSource::Url(url) if url.contains("oss-cn-beijing"))
+        );
+        assert_eq!(
+            response.request_id.as_deref(),
+            Some("d0250a3d-1111-2222-3333-444455556666")
+        );
         assert_eq!((response.width, response.height), (Some(1664), Some(928)));
     }
 
@@ -969,7 +1102,10 @@ mod tests {
         let response = native(200, body).unwrap();
         assert_eq!(
             response.images,
-            vec![ImageSource::Url("https://h/a.png".into()), ImageSource::Url("https://h/b.png".into())]
+            vec![
+                ImageSource::Url("https://h/a.png".into()),
+                ImageSource::Url("https://h/b.png".into())
+            ]
         );
     }
 
@@ -986,7 +1122,10 @@ mod tests {
     fn native_async_results_layout() {
         let body = r#"{"output":{"task_status":"SUCCEEDED","results":[{"url":"https://h/w.png","actual_prompt":"a richer prompt"}]},"usage":{"image_count":1}}"#;
         let response = native(200, body).unwrap();
-        assert_eq!(response.images, vec![ImageSource::Url("https://h/w.png".into())]);
+        assert_eq!(
+            response.images,
+            vec![ImageSource::Url("https://h/w.png".into())]
+        );
         assert_eq!(response.revised_prompt.as_deref(), Some("a richer prompt"));
         let err = native_err(200, r#"{"output":{"task_status":"RUNNING","task_id":"t"}}"#);
         assert!(err.message.contains("RUNNING"), "{}", err.message);
@@ -999,11 +1138,20 @@ mod tests {
             assert_eq!(err.kind, ErrorKind::InvalidRequest, "{status}");
             assert_eq!(err.message, "num_images_per_prompt must be 1");
             assert_eq!(err.status, Some(status));
-            assert!(err.details.contains("request id: 9b2c6f0e-aaaa-bbbb-cccc-ddddeeeeffff"));
+            assert!(
+                err.details
+                    .contains("request id: 9b2c6f0e-aaaa-bbbb-cccc-ddddeeeeffff")
+            );
         }
         // The error shapes are recognised whichever shape the provider is set to.
-        assert_eq!(openai_err(200, NATIVE_ERROR).kind, ErrorKind::InvalidRequest);
-        assert_eq!(native_err(200, OPENAI_MODERATION).kind, ErrorKind::Moderation);
+        assert_eq!(
+            openai_err(200, NATIVE_ERROR).kind,
+            ErrorKind::InvalidRequest
+        );
+        assert_eq!(
+            native_err(200, OPENAI_MODERATION).kind,
+            ErrorKind::Moderation
+        );
     }
 
     #[test]
@@ -1018,7 +1166,10 @@ mod tests {
     fn async_task_failures_are_errors_with_http_200() {
         let err = native_err(200, NATIVE_TASK_FAILED);
         assert_eq!(err.kind, ErrorKind::Moderation);
-        assert_eq!(err.message, "Output data may contain inappropriate content.");
+        assert_eq!(
+            err.message,
+            "Output data may contain inappropriate content."
+        );
         assert!(err.details.contains("5e1d3c2b-0000-1111-2222-333344445555"));
         for status in ["CANCELED", "UNKNOWN", "failed"] {
             let body = format!(r#"{{"output":{{"task_id":"t","task_status":"{status}"}}}}"#);
@@ -1034,29 +1185,51 @@ mod tests {
     fn gateway_html_pages_have_no_markup_in_the_message() {
         for (status, page, title) in [
             (504, GATEWAY_504, "504 Gateway Time-out"),
-            (524, GATEWAY_524, "api.applerouter.ai | 524: A timeout occurred"),
-            (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", ""),
+            (
+                524,
+                GATEWAY_524,
+                "api.applerouter.ai | 524: A timeout occurred",
+            ),
+            (
+                502,
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                "",
+            ),
         ] {
             let err = openai_err(status, page);
             assert_eq!(err.kind, ErrorKind::Gateway, "{status}");
             assert_eq!(err.status, Some(status));
-            assert!(!err.message.contains('<') && !err.message.contains('>'), "{}", err.message);
+            assert!(
+                !err.message.contains('<') && !err.message.contains('>'),
+                "{}",
+                err.message
+            );
             if title.is_empty() {
                 assert!(err.message.contains("web page"), "{}", err.message);
             } else {
                 assert_eq!(err.message, title);
             }
             assert!(err.details.contains("<html"), "raw page kept in details");
-            assert!(err.user_message("en").contains("may still have been generated and billed"));
+            assert!(
+                err.user_message("en")
+                    .contains("may still have been generated and billed")
+            );
         }
     }
 
     #[test]
     fn huge_html_page_is_truncated_in_details() {
-        let page = format!("<html><head><title>Bad &amp; gateway</title></head><body>{}</body></html>", "x".repeat(100_000));
+        let page = format!(
+            "<html><head><title>Bad &amp; gateway</title></head><body>{}</body></html>",
+            "x".repeat(100_000)
+        );
         let err = openai_err(502, &page);
         assert_eq!(err.message, "Bad & gateway");
-        assert!(err.details.len() < HTML_DETAILS_LIMIT + 200, "{}", err.details.len());
+        assert!(
+            err.details.len() < HTML_DETAILS_LIMIT + 200,
+            "{}",
+            err.details.len()
+        );
         assert!(err.details.contains("bytes in total"));
     }
 
@@ -1064,7 +1237,10 @@ mod tests {
     fn html_with_other_statuses_is_classified_by_status() {
         let page = "<html><head><title>401 Authorization Required</title></head></html>";
         assert_eq!(openai_err(401, page).kind, ErrorKind::Auth);
-        assert_eq!(openai_err(503, "<html><title>Service Unavailable</title></html>").kind, ErrorKind::Server);
+        assert_eq!(
+            openai_err(503, "<html><title>Service Unavailable</title></html>").kind,
+            ErrorKind::Server
+        );
         let err = openai_err(200, "<!doctype html><html><title>Login</title></html>");
         assert_eq!(err.kind, ErrorKind::BadResponse);
         assert_eq!(err.message, "Login");
@@ -1072,7 +1248,9 @@ mod tests {
 
     #[test]
     fn json_message_holding_an_html_page_is_cleaned() {
-        let body = router_error("<html><head><title>504 Gateway Time-out</title></head><body>x</body></html>");
+        let body = router_error(
+            "<html><head><title>504 Gateway Time-out</title></head><body>x</body></html>",
+        );
         let err = openai_err(504, &body);
         assert_eq!(err.kind, ErrorKind::Gateway);
         assert_eq!(err.message, "504 Gateway Time-out");
@@ -1080,7 +1258,12 @@ mod tests {
 
     #[test]
     fn truncated_json_and_garbage_with_200_are_bad_responses() {
-        for body in [&OPENAI_URL[..OPENAI_URL.len() / 2], "{", "not json at all", "\u{0}\u{1}"] {
+        for body in [
+            &OPENAI_URL[..OPENAI_URL.len() / 2],
+            "{",
+            "not json at all",
+            "\u{0}\u{1}",
+        ] {
             let err = openai_err(200, body);
             assert_eq!(err.kind, ErrorKind::BadResponse, "{body:?}");
             assert_eq!(err.status, Some(200));
@@ -1098,7 +1281,8 @@ mod tests {
         assert_eq!(openai_err(500, "boom").kind, ErrorKind::Server);
         assert_eq!(openai_err(503, "").kind, ErrorKind::Server);
         assert_eq!(openai_err(400, "nope").kind, ErrorKind::InvalidRequest);
-        let err = parse_response(ResponseShape::OpenAi, 500, None, &[0xff, 0xfe, 0x00, 0x9c]).unwrap_err();
+        let err = parse_response(ResponseShape::OpenAi, 500, None, &[0xff, 0xfe, 0x00, 0x9c])
+            .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Server);
         assert!(err.message.contains("unreadable"), "{}", err.message);
         let err = openai_err(500, "aliAsyncTaskWait timeout (request id: 42)");
@@ -1112,17 +1296,31 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Gateway);
         assert_eq!(err.message, "upstream connect error");
         let err = openai_err(500, OPENAI_URL);
-        assert_eq!(err.kind, ErrorKind::Server, "an error status is never a success");
+        assert_eq!(
+            err.kind,
+            ErrorKind::Server,
+            "an error status is never a success"
+        );
         assert_eq!(err.message, "HTTP 500");
     }
 
     #[test]
     fn details_are_bounded_and_never_hold_signed_query_strings() {
-        let long = format!("{} (request id: r) see https://h/x.png?Signature=secret", "m".repeat(20_000));
+        let long = format!(
+            "{} (request id: r) see https://h/x.png?Signature=secret",
+            "m".repeat(20_000)
+        );
         let err = openai_err(400, &router_error(&long));
-        assert!(err.details.len() < DETAILS_LIMIT + 200, "{}", err.details.len());
+        assert!(
+            err.details.len() < DETAILS_LIMIT + 200,
+            "{}",
+            err.details.len()
+        );
         assert!(err.message.chars().count() <= MESSAGE_LIMIT + 1);
-        let err = openai_err(400, &router_error("bad link https://h/x.png?Signature=secret&x=1 here"));
+        let err = openai_err(
+            400,
+            &router_error("bad link https://h/x.png?Signature=secret&x=1 here"),
+        );
         assert!(!err.details.contains("secret"), "{}", err.details);
         assert!(err.details.contains("https://h/x.png?…"), "{}", err.details);
     }
@@ -1137,12 +1335,18 @@ mod tests {
         assert_eq!(format!("{plain:?}"), "Url(https://host/x.png)");
         let response = openai(200, OPENAI_URL).unwrap();
         let debug = format!("{response:?}");
-        assert!(!debug.contains("Signature") && !debug.contains("OSSAccessKeyId"), "{debug}");
+        assert!(
+            !debug.contains("Signature") && !debug.contains("OSSAccessKeyId"),
+            "{debug}"
+        );
     }
 
     #[test]
     fn redact_url_hides_user_info_and_fragment() {
-        assert_eq!(redact_url("https://user:pw@host/p#frag"), "https://…@host/p?…");
+        assert_eq!(
+            redact_url("https://user:pw@host/p#frag"),
+            "https://…@host/p?…"
+        );
         assert_eq!(redact_url("not a url"), "not a url");
     }
 
@@ -1163,19 +1367,34 @@ mod tests {
     fn deeply_nested_json_does_not_overflow() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(openai_err(200, &deep).kind, ErrorKind::BadResponse);
-        let deep_error = format!(r#"{{"error":{}1{}}}"#, "{\"message\":".repeat(50_000), "}".repeat(50_000));
+        let deep_error = format!(
+            r#"{{"error":{}1{}}}"#,
+            "{\"message\":".repeat(50_000),
+            "}".repeat(50_000)
+        );
         assert!(openai(400, &deep_error).is_err());
     }
 
     #[test]
     fn every_prefix_of_valid_bodies_never_panics() {
-        for body in [OPENAI_URL, OPENAI_B64, OPENAI_MODERATION, NATIVE_SUCCESS, NATIVE_ERROR, NATIVE_TASK_FAILED, GATEWAY_524] {
+        for body in [
+            OPENAI_URL,
+            OPENAI_B64,
+            OPENAI_MODERATION,
+            NATIVE_SUCCESS,
+            NATIVE_ERROR,
+            NATIVE_TASK_FAILED,
+            GATEWAY_524,
+        ] {
             let bytes = body.as_bytes();
             for end in 0..=bytes.len() {
                 for shape in [ResponseShape::OpenAi, ResponseShape::Native] {
                     for status in [200, 429, 502] {
                         let result = parse_response(shape, status, None, &bytes[..end]);
-                        if end < bytes.len().saturating_sub(2) && status == 200 && body.starts_with('{') {
+                        if end < bytes.len().saturating_sub(2)
+                            && status == 200
+                            && body.starts_with('{')
+                        {
                             assert!(result.is_err(), "prefix {end} of {body}");
                         }
                     }
@@ -1200,7 +1419,11 @@ mod tests {
             let body: Vec<u8> = (0..len)
                 .map(|_| {
                     let r = next();
-                    if round % 2 == 0 { r as u8 } else { alphabet[(r as usize) % alphabet.len()] }
+                    if round % 2 == 0 {
+                        r as u8
+                    } else {
+                        alphabet[(r as usize) % alphabet.len()]
+                    }
                 })
                 .collect();
             let status = [200, 400, 401, 429, 500, 502, 524][(next() % 7) as usize];
@@ -1215,7 +1438,13 @@ mod tests {
 
     #[test]
     fn response_shape_serializes_as_short_names() {
-        assert_eq!(serde_json::to_string(&ResponseShape::OpenAi).unwrap(), "\"openai\"");
-        assert_eq!(serde_json::from_str::<ResponseShape>("\"native\"").unwrap(), ResponseShape::Native);
+        assert_eq!(
+            serde_json::to_string(&ResponseShape::OpenAi).unwrap(),
+            "\"openai\""
+        );
+        assert_eq!(
+            serde_json::from_str::<ResponseShape>("\"native\"").unwrap(),
+            ResponseShape::Native
+        );
     }
 }
