@@ -1,1 +1,204 @@
 //! The user's images: SQLite catalogue, image files and thumbnails.
+//!
+//! Layout (see [`LibraryPaths`]): `data_dir/library.sqlite3` holds one row per image,
+//! `data_dir/images/YYYY/MM/<id>.<ext>` the files as received, `thumbs_dir/<id>.jpg`
+//! regenerable thumbnails.
+//!
+//! # Safety against crashes and other processes
+//!
+//! - An image file is always complete on disk before its row is committed: it is written
+//!   to a hidden temp file, flushed, renamed, and its folder flushed ([`files`]).
+//! - Every write runs in a `BEGIN IMMEDIATE` transaction, and [`Library::insert`] holds
+//!   that transaction from before the file is written until the row is committed. So a
+//!   second process's recovery (which takes the same lock) never mistakes an insert in
+//!   progress for crash debris.
+//! - On open, recovery deletes leftover temp files, restores image files that lost their
+//!   row in a crash, and flags rows whose file vanished ([`RecoveryReport`]).
+//! - WAL with a 10 s busy timeout lets the window and command-line processes read and
+//!   write at the same time without "database is locked" errors.
+
+mod files;
+mod paths;
+mod pending;
+mod query;
+mod record;
+mod recovery;
+mod schema;
+mod store;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod scale_tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::{Error, Result};
+use crate::metadata::ImageMeta;
+
+pub use paths::{DATA_DIR_ENV, LibraryPaths};
+pub use pending::PendingDownload;
+pub use query::Query;
+pub use record::{ImageRecord, NewImage};
+pub use recovery::{RecoveryReport, png_size_reader};
+
+/// How long a write waits for another process's write to finish before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads the metadata and pixel size embedded in an image file's bytes, for rebuilding a
+/// lost row; `None` when the bytes carry nothing usable.
+pub type MetadataReader<'a> = &'a dyn Fn(&[u8]) -> Option<(ImageMeta, u32, u32)>;
+
+/// An open library. `Send + Sync`: share it through an `Arc`.
+pub struct Library {
+    paths: LibraryPaths,
+    /// The connection all writes go through (one write transaction at a time per process).
+    writer: Mutex<Connection>,
+    /// A second connection for queries, so reads never wait behind an insert's file write.
+    reader: Mutex<Connection>,
+    recovery: RecoveryReport,
+}
+
+impl Library {
+    /// Opens (creating when needed) the library at `paths` and runs recovery with
+    /// [`png_size_reader`], which restores orphaned files with their PNG pixel size but
+    /// without their generation parameters. Use [`Library::open_with`] to pass a reader
+    /// that understands the embedded metadata.
+    pub fn open(paths: LibraryPaths) -> Result<Self> {
+        Self::open_with(paths, &png_size_reader)
+    }
+
+    /// Opens (creating when needed) the library at `paths`: creates the folders, opens the
+    /// database (WAL, busy timeout, foreign keys, `synchronous=NORMAL`), migrates the schema
+    /// and runs recovery, using `reader` to rebuild the rows of orphaned image files.
+    pub fn open_with(paths: LibraryPaths, reader: MetadataReader<'_>) -> Result<Self> {
+        for dir in [&paths.data_dir, &paths.images_dir(), &paths.thumbs_dir] {
+            std::fs::create_dir_all(dir).map_err(|err| {
+                Error::storage(format!("could not create folder {}", dir.display()), err)
+            })?;
+        }
+        let database = paths.database_file();
+        let mut writer = open_connection(&database)?;
+        schema::migrate(&mut writer)?;
+        let recovery = recovery::recover(&mut writer, &paths, reader)?;
+        let reader_connection = open_connection(&database)?;
+        Ok(Self {
+            paths,
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader_connection),
+            recovery,
+        })
+    }
+
+    /// What recovery found and repaired when this library was opened.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.recovery
+    }
+
+    /// Where this library lives.
+    pub fn paths(&self) -> &LibraryPaths {
+        &self.paths
+    }
+
+    /// The absolute path of a record's image file.
+    pub fn image_path(&self, record: &ImageRecord) -> PathBuf {
+        self.paths.data_dir.join(&record.file)
+    }
+
+    /// The absolute path of an image's thumbnail: `thumbs_dir/<id>.jpg` (may not exist:
+    /// thumbnails are regenerable and restored orphans have none).
+    pub fn thumbnail_path(&self, id: &str) -> PathBuf {
+        self.paths.thumbs_dir.join(format!("{id}.jpg"))
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction, committed when it succeeds and
+    /// rolled back when it fails.
+    fn write<T>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs read-only `work` on the query connection.
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        work(&lock(&self.reader))
+    }
+}
+
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Library")
+            .field("paths", &self.paths)
+            .field("recovery", &self.recovery)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection's lock; a panic in another thread while holding it leaves the connection
+/// usable (an open transaction was rolled back when it was dropped).
+fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    connection.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn open_connection(path: &Path) -> Result<Connection> {
+    let in_context = |err: rusqlite::Error| {
+        Error::storage(
+            format!("could not open the library database {}", path.display()),
+            err,
+        )
+    };
+    let conn = Connection::open(path).map_err(in_context)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(in_context)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(in_context)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(%mode, path = %path.display(), "the library database could not switch to WAL");
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(in_context)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(in_context)?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_can_be_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Library>();
+    }
+
+    #[test]
+    fn open_creates_the_folders_and_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(LibraryPaths::in_dir(&dir.path().join("lib"))).unwrap();
+        assert!(library.paths().database_file().is_file());
+        assert!(library.paths().images_dir().is_dir());
+        assert!(library.paths().thumbs_dir.is_dir());
+        assert_eq!(library.recovery_report(), &RecoveryReport::default());
+        assert_eq!(
+            library.thumbnail_path("ABC"),
+            dir.path().join("lib/thumbs/ABC.jpg")
+        );
+    }
+
+    #[test]
+    fn open_fails_with_a_storage_error_naming_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("not-a-folder");
+        std::fs::write(&blocker, b"").unwrap();
+        let err = Library::open(LibraryPaths::in_dir(&blocker)).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Storage);
+        assert!(err.message.contains("not-a-folder"), "{}", err.message);
+    }
+}

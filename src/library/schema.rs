@@ -1,0 +1,146 @@
+//! The catalogue schema and its migrations, versioned with `PRAGMA user_version`.
+//!
+//! [`MIGRATIONS`]`[n]` takes a database from version `n` to `n + 1`. To change the
+//! schema, append a step; never edit a released one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Version 1: images with their metadata as columns, trigram full-text index kept in
+/// sync by triggers, and the pending-download queue.
+const V1_INITIAL: &str = r#"
+CREATE TABLE images (
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT    NOT NULL UNIQUE,
+    created_ms      INTEGER NOT NULL,
+    model           TEXT    NOT NULL,
+    prompt          TEXT    NOT NULL,
+    negative_prompt TEXT    NOT NULL,
+    revised_prompt  TEXT,
+    size            TEXT    NOT NULL,
+    seed            INTEGER,
+    prompt_extend   INTEGER NOT NULL,
+    watermark       INTEGER NOT NULL,
+    provider        TEXT    NOT NULL,
+    request_id      TEXT,
+    params_json     TEXT    NOT NULL,
+    file            TEXT    NOT NULL UNIQUE,
+    width           INTEGER NOT NULL,
+    height          INTEGER NOT NULL,
+    favorite        INTEGER NOT NULL DEFAULT 0,
+    deleted_ms      INTEGER,
+    missing         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX images_by_created ON images (created_ms DESC, id DESC);
+CREATE INDEX images_by_deleted ON images (deleted_ms, created_ms DESC);
+CREATE INDEX images_by_favorite ON images (favorite, created_ms DESC);
+CREATE INDEX images_by_model ON images (model, created_ms DESC);
+
+CREATE VIRTUAL TABLE images_fts USING fts5 (
+    prompt, negative_prompt, revised_prompt,
+    content = 'images', content_rowid = 'seq',
+    tokenize = 'trigram case_sensitive 0'
+);
+CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+    INSERT INTO images_fts (rowid, prompt, negative_prompt, revised_prompt)
+    VALUES (new.seq, new.prompt, new.negative_prompt, new.revised_prompt);
+END;
+CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+    INSERT INTO images_fts (images_fts, rowid, prompt, negative_prompt, revised_prompt)
+    VALUES ('delete', old.seq, old.prompt, old.negative_prompt, old.revised_prompt);
+END;
+CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt, revised_prompt ON images BEGIN
+    INSERT INTO images_fts (images_fts, rowid, prompt, negative_prompt, revised_prompt)
+    VALUES ('delete', old.seq, old.prompt, old.negative_prompt, old.revised_prompt);
+    INSERT INTO images_fts (rowid, prompt, negative_prompt, revised_prompt)
+    VALUES (new.seq, new.prompt, new.negative_prompt, new.revised_prompt);
+END;
+
+CREATE TABLE pending_downloads (
+    id          INTEGER PRIMARY KEY,
+    url         TEXT    NOT NULL,
+    meta_json   TEXT    NOT NULL,
+    deadline_ms INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX pending_by_deadline ON pending_downloads (deadline_ms);
+"#;
+
+/// The migration steps in order; the schema version is the number of steps applied.
+const MIGRATIONS: &[&str] = &[V1_INITIAL];
+
+/// The schema version this build writes.
+pub fn current_version() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+/// Brings the database up to [`current_version`] in one write transaction.
+///
+/// A database from a newer Pictor (higher version) is refused rather than touched.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let target = current_version();
+    if found > target {
+        return Err(Error::new(
+            ErrorKind::Storage,
+            format!(
+                "the library was written by a newer Pictor (schema version {found}; this version knows up to {target})"
+            ),
+        ));
+    }
+    let already_applied = usize::try_from(found).unwrap_or(0);
+    for step in MIGRATIONS.iter().skip(already_applied) {
+        tx.execute_batch(step)?;
+    }
+    if found != target {
+        tx.pragma_update(None, "user_version", target)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn user_version(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn migrates_an_empty_database_to_the_current_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn), current_version());
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('images', 'images_fts', 'pending_downloads')",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 3);
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn), current_version());
+    }
+
+    #[test]
+    fn refuses_a_database_from_a_newer_version() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", current_version() + 1)
+            .unwrap();
+        let err = migrate(&mut conn).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Storage);
+        assert!(err.message.contains("newer Pictor"), "{}", err.message);
+    }
+}

@@ -1,0 +1,180 @@
+//! Changing the library: adding images, favourites, trash.
+
+use std::path::Path;
+
+use rusqlite::{Transaction, params};
+
+use super::files::{self, remove_if_present};
+use super::record::{self, ImageRecord, NewImage, RowPlacement};
+use super::{Library, recovery};
+use crate::error::{Error, Result};
+use crate::metadata::ImageMeta;
+
+impl Library {
+    /// Stores a new image: the file (atomically, see [`files::write_atomically`]), then its
+    /// thumbnail, then its row, all while holding the write lock.
+    ///
+    /// A thumbnail that cannot be written is only logged (thumbnails are regenerable). Any
+    /// other failure is a [`crate::ErrorKind::Storage`] error naming the path, and leaves
+    /// neither a row nor a file behind.
+    pub fn insert(&self, image: NewImage<'_>) -> Result<ImageRecord> {
+        let extension = files::normalize_extension(image.extension)?;
+        if image.bytes.is_empty() {
+            return Err(Error::image("the image to store is empty"));
+        }
+        let id = ulid::Ulid::new().to_string();
+        let relative = files::relative_image_path(image.meta.created_ms, &id, extension);
+        let absolute = files::resolve_relative(&self.paths.data_dir, &relative);
+        let thumbnail = self.thumbnail_path(&id);
+        let placement = RowPlacement {
+            id: &id,
+            file: &relative,
+            width: image.width,
+            height: image.height,
+        };
+        let stored = self.write(|tx| {
+            files::write_atomically(&absolute, image.bytes)?;
+            write_thumbnail(&thumbnail, image.thumbnail_jpeg);
+            record::insert_row(tx, image.meta, &placement).map_err(|err| {
+                Error::storage(
+                    format!("could not add {} to the library", absolute.display()),
+                    err.message,
+                )
+            })
+        });
+        if let Err(err) = stored {
+            remove_if_present(&absolute);
+            remove_if_present(&thumbnail);
+            return Err(err);
+        }
+        Ok(ImageRecord {
+            id,
+            meta: image.meta.clone(),
+            file: files::resolve_relative(Path::new(""), &relative),
+            width: image.width,
+            height: image.height,
+            favorite: false,
+            deleted_ms: None,
+            missing: false,
+        })
+    }
+
+    /// Marks or unmarks images as favourites; returns how many rows exist among `ids`.
+    pub fn set_favorite(&self, ids: &[String], favorite: bool) -> Result<usize> {
+        self.update_each(
+            ids,
+            "UPDATE images SET favorite = ?2 WHERE id = ?1",
+            favorite,
+        )
+    }
+
+    /// Moves live images to the trash (soft delete); returns how many were moved.
+    pub fn trash(&self, ids: &[String]) -> Result<usize> {
+        let now = ImageMeta::now_ms();
+        self.update_each(
+            ids,
+            "UPDATE images SET deleted_ms = ?2 WHERE id = ?1 AND deleted_ms IS NULL",
+            now,
+        )
+    }
+
+    /// Brings trashed images back; returns how many were restored.
+    pub fn restore(&self, ids: &[String]) -> Result<usize> {
+        let live: Option<i64> = None;
+        self.update_each(
+            ids,
+            "UPDATE images SET deleted_ms = ?2 WHERE id = ?1 AND deleted_ms IS NOT NULL",
+            live,
+        )
+    }
+
+    /// Deletes every image in the trash for good: the rows, then their files and
+    /// thumbnails. Returns how many images were deleted.
+    ///
+    /// The files go before the transaction commits, so a crash can leave a trashed row
+    /// without its file (flagged missing on the next open, removed by the next call) but
+    /// never a file without a row (which recovery would bring back to life).
+    pub fn empty_trash(&self) -> Result<usize> {
+        self.write(|tx| {
+            let doomed = rows_matching(tx, "deleted_ms IS NOT NULL")?;
+            tx.execute("DELETE FROM images WHERE deleted_ms IS NOT NULL", [])?;
+            for (id, file) in &doomed {
+                let path = files::resolve_relative(&self.paths.data_dir, file);
+                files::remove_file_if_present(&path).map_err(|err| {
+                    Error::storage(format!("could not delete {}", path.display()), err)
+                })?;
+                remove_if_present(&self.thumbnail_path(id));
+            }
+            Ok(doomed.len())
+        })
+    }
+
+    /// Deletes the rows whose image file is gone (checked now, not at open) and their
+    /// thumbnails. Returns how many rows were deleted.
+    pub fn remove_missing(&self) -> Result<usize> {
+        self.write(|tx| {
+            recovery::refresh_missing(tx, &self.paths.data_dir)?;
+            let doomed = rows_matching(tx, "missing = 1")?;
+            tx.execute("DELETE FROM images WHERE missing = 1", [])?;
+            for (id, _) in &doomed {
+                remove_if_present(&self.thumbnail_path(id));
+            }
+            Ok(doomed.len())
+        })
+    }
+
+    /// Runs `sql` (with `?1` = id, `?2` = `value`) for each id in one transaction and
+    /// returns the number of rows changed.
+    fn update_each(&self, ids: &[String], sql: &str, value: impl rusqlite::ToSql) -> Result<usize> {
+        self.write(|tx| {
+            let mut statement = tx.prepare_cached(sql)?;
+            let mut changed = 0;
+            for id in ids {
+                changed += statement.execute(params![id, value])?;
+            }
+            Ok(changed)
+        })
+    }
+}
+
+/// `(id, file)` of the rows matching a fixed `condition`.
+fn rows_matching(tx: &Transaction<'_>, condition: &str) -> Result<Vec<(String, String)>> {
+    let mut statement = tx.prepare(&format!("SELECT id, file FROM images WHERE {condition}"))?;
+    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn write_thumbnail(path: &Path, jpeg: &[u8]) {
+    if jpeg.is_empty() {
+        return;
+    }
+    if let Err(err) = files::write_atomically(path, jpeg) {
+        tracing::warn!(path = %path.display(), error = %err.message, "could not write thumbnail; it can be regenerated");
+    }
+}
+
+#[cfg(test)]
+impl Library {
+    /// Test-only fast path: inserts rows (no files) for `metas` in a single transaction.
+    pub(crate) fn insert_rows_for_test(&self, metas: &[ImageMeta]) -> Result<Vec<String>> {
+        self.write(|tx| {
+            let mut ids = Vec::with_capacity(metas.len());
+            for meta in metas {
+                let id = ulid::Ulid::new().to_string();
+                let file = files::relative_image_path(meta.created_ms, &id, "png");
+                record::insert_row(
+                    tx,
+                    meta,
+                    &RowPlacement {
+                        id: &id,
+                        file: &file,
+                        width: 1,
+                        height: 1,
+                    },
+                )?;
+                ids.push(id);
+            }
+            Ok(ids)
+        })
+    }
+}
