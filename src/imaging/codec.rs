@@ -52,8 +52,14 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage> {
     let format = sniff(bytes).ok_or_else(|| Error::image("not a PNG, JPEG or WebP image"))?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
     reader.limits(limits.to_image_limits());
-    let image = reader
-        .decode()
+    // The bytes come from the network: a decoder bug must not take the worker down.
+    let image = std::panic::catch_unwind(move || reader.decode())
+        .map_err(|_| {
+            Error::image(format!(
+                "the {} decoder failed on this image",
+                format_name(format)
+            ))
+        })?
         .map_err(|err| decode_error(format, limits, &err))?;
     if image.width() == 0 || image.height() == 0 {
         return Err(Error::image(format!(

@@ -236,4 +236,47 @@ mod tests {
         assert_eq!(read_metadata(&png), None);
         assert_eq!(read_metadata(b"garbage"), None);
     }
+
+    /// Flips bytes of valid files with a fixed pseudo-random sequence: every function
+    /// must answer with a value or an error, never a panic.
+    #[test]
+    fn corrupted_files_never_panic() {
+        let image = picture(48, 40);
+        let png = ingest(
+            &encoded(&image, image::ImageFormat::Png),
+            &chinese_meta(),
+            &DecodeLimits::default(),
+        )
+        .unwrap()
+        .bytes;
+        let files = [
+            png,
+            encoded(&image, image::ImageFormat::Jpeg),
+            encoded(&image, image::ImageFormat::WebP),
+        ];
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for file in &files {
+            for _ in 0..150 {
+                let mut bytes = file.clone();
+                for _ in 0..1 + next() % 4 {
+                    let index = (next() % bytes.len() as u64) as usize;
+                    bytes[index] = next() as u8;
+                }
+                if next() % 3 == 0 {
+                    bytes.truncate((next() % bytes.len() as u64) as usize);
+                }
+                let _ = decode(&bytes, &DecodeLimits::default());
+                let _ = ingest(&bytes, &chinese_meta(), &DecodeLimits::default());
+                let _ = read_png_text(&bytes);
+                let _ = read_metadata(&bytes);
+                let _ = embed_png_text(&bytes, &[(PICTOR_TEXT_KEY, "x")]);
+            }
+        }
+    }
 }

@@ -135,7 +135,7 @@ fn itxt_payload(keyword: &str, text: &str) -> Vec<u8> {
 ///
 /// Existing `tEXt`/`zTXt`/`iTXt` chunks with one of the entries' keywords are dropped,
 /// every other chunk is copied byte for byte (the pixels are not re-encoded), and an
-/// `IEND` is added when the input lacks one. Keywords must be 1–79 printable ASCII
+/// `IEND` is added when the input lacks one; bytes after `IEND` are dropped. Keywords must be 1–79 printable ASCII
 /// characters and each text at most [`MAX_TEXT_BYTES`].
 pub fn embed_png_text(png: &[u8], entries: &[(&str, &str)]) -> Result<Vec<u8>> {
     for (keyword, text) in entries {
