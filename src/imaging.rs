@@ -1,1 +1,0 @@
-//! Bytes <-> pixels: sniff, decode with limits, thumbnail, PNG text metadata.

@@ -1,0 +1,282 @@
+//! Bytes <-> pixels: sniff, decode with limits, thumbnail, encode, PNG text metadata.
+//!
+//! [`ingest`] is the one entry point for images arriving from the service or an import:
+//! it checks the bytes, makes the gallery thumbnail and, for PNG, embeds Pictor's
+//! metadata as `iTXt` chunks without re-encoding the pixels.
+
+mod a1111;
+mod codec;
+mod format;
+mod png_text;
+mod thumbnail;
+
+pub use a1111::{parse_a1111, to_a1111};
+pub use codec::{DecodeLimits, decode, encode_as};
+pub use format::{ImageFormat, sniff};
+pub use png_text::{MAX_TEXT_BYTES, embed_png_text, read_png_text};
+pub use thumbnail::{THUMBNAIL_SIDE, decode_thumbnail, encode_thumbnail, thumbnail};
+
+use crate::error::{Error, Result};
+use crate::metadata::ImageMeta;
+
+/// `iTXt` keyword of the JSON-serialised [`ImageMeta`].
+pub const PICTOR_TEXT_KEY: &str = "pictor";
+
+/// `iTXt` keyword of the AUTOMATIC1111-style parameters text, for other tools.
+pub const A1111_TEXT_KEY: &str = "parameters";
+
+/// An image checked and prepared for the library.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingested {
+    /// The bytes to store: for PNG the original with Pictor's `iTXt` chunks added,
+    /// otherwise the original bytes unchanged.
+    pub bytes: Vec<u8>,
+    /// The format found from the magic bytes.
+    pub format: ImageFormat,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The encoded gallery thumbnail (JPEG, longest side [`THUMBNAIL_SIDE`]).
+    pub thumbnail: Vec<u8>,
+}
+
+/// Checks `bytes` (sniff, then a full decode within `limits`), makes the thumbnail and,
+/// for PNG, embeds `meta` as JSON ([`PICTOR_TEXT_KEY`]) and as A1111 text
+/// ([`A1111_TEXT_KEY`]). The pixels are never re-encoded.
+pub fn ingest(bytes: &[u8], meta: &ImageMeta, limits: &DecodeLimits) -> Result<Ingested> {
+    let format = sniff(bytes).ok_or_else(|| Error::image("not a PNG, JPEG or WebP image"))?;
+    let image = decode(bytes, limits)?;
+    let thumbnail = encode_thumbnail(&thumbnail(&image, THUMBNAIL_SIDE)?)?;
+    let bytes = match format {
+        ImageFormat::Png => embed_meta(bytes, meta)?,
+        ImageFormat::Jpeg | ImageFormat::WebP => bytes.to_vec(),
+    };
+    Ok(Ingested {
+        bytes,
+        format,
+        width: image.width(),
+        height: image.height(),
+        thumbnail,
+    })
+}
+
+/// `png` with `meta` embedded under both text keywords.
+fn embed_meta(png: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
+    let json = serde_json::to_string(meta).map_err(|err| {
+        Error::image("could not serialise the image metadata").with_details(err.to_string())
+    })?;
+    let a1111 = to_a1111(meta);
+    embed_png_text(png, &[(PICTOR_TEXT_KEY, &json), (A1111_TEXT_KEY, &a1111)])
+}
+
+/// The metadata embedded in an image file: for PNG, Pictor's JSON when present and
+/// valid, else the A1111 `parameters` text; `None` for other formats or no metadata.
+pub fn read_metadata(bytes: &[u8]) -> Option<ImageMeta> {
+    if sniff(bytes) != Some(ImageFormat::Png) {
+        return None;
+    }
+    let texts = read_png_text(bytes).ok()?;
+    let text_of = |key: &str| {
+        texts
+            .iter()
+            .find(|(keyword, _)| keyword == key)
+            .map(|(_, text)| text.as_str())
+    };
+    text_of(PICTOR_TEXT_KEY)
+        .and_then(|json| serde_json::from_str::<ImageMeta>(json).ok())
+        .or_else(|| text_of(A1111_TEXT_KEY).map(parse_a1111))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::io::Cursor;
+
+    use image::{DynamicImage, RgbImage};
+
+    use super::*;
+    use crate::ErrorKind;
+
+    fn chinese_meta() -> ImageMeta {
+        ImageMeta {
+            prompt: "一幅传统的中国山水画".to_owned(),
+            negative_prompt: "模糊, 低质量".to_owned(),
+            revised_prompt: Some("一幅水墨山水画，远山含黛".to_owned()),
+            model: "qwen-image-plus".to_owned(),
+            size: "1328*1328".to_owned(),
+            seed: Some(42),
+            prompt_extend: true,
+            watermark: false,
+            provider: "apple-router".to_owned(),
+            request_id: Some("req-1".to_owned()),
+            created_ms: 1_700_000_000_000,
+        }
+    }
+
+    fn picture(width: u32, height: u32) -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([
+                (x * 3 % 256) as u8,
+                (y * 5 % 256) as u8,
+                ((x ^ y) % 256) as u8,
+            ])
+        }))
+    }
+
+    fn encoded(image: &DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+        let mut out = Vec::new();
+        image.write_to(&mut Cursor::new(&mut out), format).unwrap();
+        out
+    }
+
+    #[test]
+    fn png_ingest_embeds_metadata_and_keeps_pixels() {
+        let original = encoded(&picture(640, 360), image::ImageFormat::Png);
+        let meta = chinese_meta();
+        let ingested = ingest(&original, &meta, &DecodeLimits::default()).unwrap();
+        assert_eq!(ingested.format, ImageFormat::Png);
+        assert_eq!((ingested.width, ingested.height), (640, 360));
+        assert_eq!(read_metadata(&ingested.bytes), Some(meta.clone()));
+        let stored = decode(&ingested.bytes, &DecodeLimits::default()).unwrap();
+        assert_eq!(stored, decode(&original, &DecodeLimits::default()).unwrap());
+        let texts = read_png_text(&ingested.bytes).unwrap();
+        let a1111 = texts.iter().find(|(k, _)| k == A1111_TEXT_KEY).unwrap();
+        assert_eq!(a1111.1, to_a1111(&meta));
+        let thumb = decode_thumbnail(&ingested.thumbnail).unwrap();
+        assert_eq!(thumb.dimensions(), (320, 180));
+    }
+
+    #[test]
+    fn ingesting_twice_keeps_one_copy_of_each_chunk() {
+        let original = encoded(&picture(20, 10), image::ImageFormat::Png);
+        let first = ingest(&original, &chinese_meta(), &DecodeLimits::default()).unwrap();
+        let newer = ImageMeta {
+            seed: Some(7),
+            ..chinese_meta()
+        };
+        let second = ingest(&first.bytes, &newer, &DecodeLimits::default()).unwrap();
+        assert_eq!(read_png_text(&second.bytes).unwrap().len(), 2);
+        assert_eq!(read_metadata(&second.bytes), Some(newer));
+    }
+
+    #[test]
+    fn jpeg_and_webp_are_stored_unchanged() {
+        let image = picture(500, 700);
+        for (format, ours) in [
+            (image::ImageFormat::Jpeg, ImageFormat::Jpeg),
+            (image::ImageFormat::WebP, ImageFormat::WebP),
+        ] {
+            let original = encoded(&image, format);
+            let ingested = ingest(&original, &chinese_meta(), &DecodeLimits::default()).unwrap();
+            assert_eq!(ingested.format, ours);
+            assert_eq!(ingested.bytes, original);
+            assert_eq!((ingested.width, ingested.height), (500, 700));
+            assert_eq!(
+                decode_thumbnail(&ingested.thumbnail).unwrap().dimensions(),
+                (229, 320)
+            );
+            assert_eq!(read_metadata(&ingested.bytes), None);
+        }
+    }
+
+    #[test]
+    fn ingest_refuses_garbage_and_oversized_images() {
+        let meta = chinese_meta();
+        let err = ingest(
+            b"<html>not an image</html>",
+            &meta,
+            &DecodeLimits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Image);
+        let png = encoded(&picture(64, 64), image::ImageFormat::Png);
+        let small = DecodeLimits {
+            max_width: 32,
+            max_height: 32,
+            ..DecodeLimits::default()
+        };
+        assert_eq!(
+            ingest(&png, &meta, &small).unwrap_err().kind,
+            ErrorKind::Image
+        );
+        let truncated = &png[..png.len() / 2];
+        assert_eq!(
+            ingest(truncated, &meta, &DecodeLimits::default())
+                .unwrap_err()
+                .kind,
+            ErrorKind::Image
+        );
+    }
+
+    #[test]
+    fn metadata_falls_back_to_a1111_text() {
+        let png = encoded(&picture(8, 8), image::ImageFormat::Png);
+        let only_a1111 = embed_png_text(
+            &png,
+            &[(
+                A1111_TEXT_KEY,
+                "a red fox\nNegative prompt: cartoon\nSteps: 20, Seed: 5, Size: 8x8, Model: sd15",
+            )],
+        )
+        .unwrap();
+        let meta = read_metadata(&only_a1111).unwrap();
+        assert_eq!(
+            (
+                meta.prompt.as_str(),
+                meta.seed,
+                meta.model.as_str(),
+                meta.provider.as_str()
+            ),
+            ("a red fox", Some(5), "sd15", "import")
+        );
+        // Broken Pictor JSON falls back too.
+        let broken_json = embed_png_text(&only_a1111, &[(PICTOR_TEXT_KEY, "{not json")]).unwrap();
+        assert_eq!(read_metadata(&broken_json), Some(meta));
+        assert_eq!(read_metadata(&png), None);
+        assert_eq!(read_metadata(b"garbage"), None);
+    }
+
+    /// Flips bytes of valid files with a fixed pseudo-random sequence: every function
+    /// must answer with a value or an error, never a panic.
+    #[test]
+    fn corrupted_files_never_panic() {
+        let image = picture(48, 40);
+        let png = ingest(
+            &encoded(&image, image::ImageFormat::Png),
+            &chinese_meta(),
+            &DecodeLimits::default(),
+        )
+        .unwrap()
+        .bytes;
+        let files = [
+            png,
+            encoded(&image, image::ImageFormat::Jpeg),
+            encoded(&image, image::ImageFormat::WebP),
+        ];
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for file in &files {
+            for _ in 0..150 {
+                let mut bytes = file.clone();
+                for _ in 0..1 + next() % 4 {
+                    let index = (next() % bytes.len() as u64) as usize;
+                    bytes[index] = next() as u8;
+                }
+                if next() % 3 == 0 {
+                    bytes.truncate((next() % bytes.len() as u64) as usize);
+                }
+                let _ = decode(&bytes, &DecodeLimits::default());
+                let _ = ingest(&bytes, &chinese_meta(), &DecodeLimits::default());
+                let _ = read_png_text(&bytes);
+                let _ = read_metadata(&bytes);
+                let _ = embed_png_text(&bytes, &[(PICTOR_TEXT_KEY, "x")]);
+            }
+        }
+    }
+}
