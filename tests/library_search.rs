@@ -111,6 +111,9 @@ fn hostile_input_is_searched_literally() {
     ] {
         assert!(found(&library, &ids, nonsense).is_empty(), "{nonsense:?}");
     }
+    // SQLite would end a pattern at a NUL; it separates terms like a space instead.
+    assert_eq!(found(&library, &ids, "\u{0}").len(), ids.len());
+    assert_eq!(found(&library, &ids, "moun\u{0}lake"), vec![1]);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! # Safety against crashes and other processes
 //!
 //! - An image file is always complete on disk before its row is committed: it is written
-//!   to a hidden temp file, flushed, renamed, and its folder flushed ([`files`]).
+//!   to a hidden temp file, flushed, renamed, and its folder flushed.
 //! - Every write runs in a `BEGIN IMMEDIATE` transaction, and [`Library::insert`] holds
 //!   that transaction from before the file is written until the row is committed. So a
 //!   second process's recovery (which takes the same lock) never mistakes an insert in
@@ -217,6 +217,20 @@ mod tests {
             library.thumbnail_path("ABC"),
             dir.path().join("lib/thumbs/ABC.jpg")
         );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_a_storage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = LibraryPaths::in_dir(dir.path());
+        std::fs::write(
+            paths.database_file(),
+            b"this is not a database, just text long enough",
+        )
+        .unwrap();
+        let err = Library::open(paths).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Storage);
+        assert!(err.message.contains("library.sqlite3"), "{}", err.message);
     }
 
     #[test]
