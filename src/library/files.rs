@@ -76,7 +76,7 @@ pub fn is_temp_name(name: &str) -> bool {
 /// creating parent directories. On failure no temp file is left and the error names the path.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)
+    create_dirs_durably(dir)
         .map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
     let temp = temp_path_for(path);
     if let Err(err) = write_synced(&temp, bytes) {
@@ -95,6 +95,25 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     sync_directory(dir)
         .map_err(|err| Error::storage(format!("could not flush folder {}", dir.display()), err))
+}
+
+/// Creates `dir` and its missing ancestors, and flushes the parent of each folder it
+/// created, so a new `YYYY/MM` folder survives a crash along with the file in it.
+fn create_dirs_durably(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let created: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|ancestor| !ancestor.exists())
+        .collect();
+    fs::create_dir_all(dir)?;
+    for new_dir in created.iter().rev() {
+        if let Some(parent) = new_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_directory(parent)?;
+        }
+    }
+    Ok(())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -7,7 +7,7 @@
 //! # Safety against crashes and other processes
 //!
 //! - An image file is always complete on disk before its row is committed: it is written
-//!   to a hidden temp file, flushed, renamed, and its folder flushed ([`files`]).
+//!   to a hidden temp file, flushed, renamed, and its folder flushed.
 //! - Every write runs in a `BEGIN IMMEDIATE` transaction, and [`Library::insert`] holds
 //!   that transaction from before the file is written until the row is committed. So a
 //!   second process's recovery (which takes the same lock) never mistakes an insert in
@@ -154,9 +154,12 @@ fn open_connection(path: &Path) -> Result<Connection> {
     };
     let conn = Connection::open(path).map_err(in_context)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(in_context)?;
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-        .map_err(in_context)?;
+    let mode = retry_while_busy(|| {
+        conn.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        })
+    })
+    .map_err(in_context)?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(%mode, path = %path.display(), "the library database could not switch to WAL");
     }
@@ -165,6 +168,30 @@ fn open_connection(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(in_context)?;
     Ok(conn)
+}
+
+/// Runs `attempt` until it is not refused as busy, for up to [`BUSY_TIMEOUT`].
+///
+/// Switching the journal mode while another connection creates the database is refused
+/// at once without SQLite's busy handler, so several processes opening a new library
+/// together need this.
+fn retry_while_busy<T>(mut attempt: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let started = std::time::Instant::now();
+    loop {
+        match attempt() {
+            Err(err) if is_busy(&err) && started.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result,
+        }
+    }
+}
+
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 #[cfg(test)]
@@ -190,6 +217,20 @@ mod tests {
             library.thumbnail_path("ABC"),
             dir.path().join("lib/thumbs/ABC.jpg")
         );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_a_storage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = LibraryPaths::in_dir(dir.path());
+        std::fs::write(
+            paths.database_file(),
+            b"this is not a database, just text long enough",
+        )
+        .unwrap();
+        let err = Library::open(paths).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Storage);
+        assert!(err.message.contains("library.sqlite3"), "{}", err.message);
     }
 
     #[test]

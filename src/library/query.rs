@@ -32,6 +32,9 @@ pub struct Query {
 /// Shortest term the trigram index can match; shorter ones are searched with `LIKE`.
 const TRIGRAM: usize = 3;
 
+/// Newest first, then paging (`LIMIT ? OFFSET ?`).
+const LISTING_ORDER: &str = "ORDER BY created_ms DESC, id DESC LIMIT ? OFFSET ?";
+
 /// A `WHERE` clause and the values of its `?` placeholders, in order.
 #[derive(Debug, Default)]
 struct Filter {
@@ -76,11 +79,13 @@ impl Filter {
         filter
     }
 
-    /// Terms of three or more characters go to the trigram index as quoted phrases (so
+    /// Terms (split at whitespace, and at NUL, which SQLite would read as the end of
+    /// the text) of three or more characters go to the trigram index as quoted phrases (so
     /// no user text is read as FTS syntax); shorter ones become escaped `LIKE` patterns.
     fn add_search(&mut self, search: &str) {
         let (long, short): (Vec<&str>, Vec<&str>) = search
-            .split_whitespace()
+            .split(|c: char| c.is_whitespace() || c == '\0')
+            .filter(|term| !term.is_empty())
             .partition(|term| term.chars().count() >= TRIGRAM);
         if !long.is_empty() {
             let expression = long
@@ -132,7 +137,7 @@ impl Library {
     pub fn query(&self, query: &Query) -> Result<Vec<ImageRecord>> {
         let filter = Filter::for_query(query);
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM images WHERE {} ORDER BY created_ms DESC, id DESC LIMIT ? OFFSET ?",
+            "SELECT {RECORD_COLUMNS} FROM images WHERE {} {LISTING_ORDER}",
             filter.where_clause()
         );
         let limit = query
@@ -250,6 +255,49 @@ mod tests {
             Some(&Value::Text("\"mountain\"".into()))
         );
         assert_eq!(filter.values.len(), 1 + 3 + 3);
+    }
+
+    /// The plan SQLite picks for `query`'s listing, one step per line.
+    fn listing_plan(query: &Query) -> String {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let filter = Filter::for_query(query);
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {RECORD_COLUMNS} FROM images WHERE {} {LISTING_ORDER}",
+            filter.where_clause()
+        );
+        let values = filter
+            .values
+            .into_iter()
+            .chain([Value::Integer(-1), Value::Integer(0)]);
+        let mut statement = conn.prepare(&sql).unwrap();
+        let steps = statement
+            .query_map(params_from_iter(values), |row| row.get::<_, String>(3))
+            .unwrap();
+        steps.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn gallery_listings_use_an_index_without_sorting() {
+        for query in [
+            Query::default(),
+            Query {
+                trash: true,
+                ..Query::default()
+            },
+            Query {
+                favorites_only: true,
+                ..Query::default()
+            },
+            Query {
+                model: Some("qwen-image".into()),
+                ..Query::default()
+            },
+        ] {
+            let plan = listing_plan(&query);
+            assert!(plan.contains("USING INDEX"), "{query:?}: {plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{query:?}: {plan}");
+        }
     }
 
     #[test]

@@ -33,9 +33,9 @@ CREATE TABLE images (
     missing         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX images_by_created ON images (created_ms DESC, id DESC);
-CREATE INDEX images_by_deleted ON images (deleted_ms, created_ms DESC);
-CREATE INDEX images_by_favorite ON images (favorite, created_ms DESC);
-CREATE INDEX images_by_model ON images (model, created_ms DESC);
+CREATE INDEX images_by_deleted ON images (deleted_ms, created_ms DESC, id DESC);
+CREATE INDEX images_by_favorite ON images (favorite, created_ms DESC, id DESC);
+CREATE INDEX images_by_model ON images (model, created_ms DESC, id DESC);
 
 CREATE VIRTUAL TABLE images_fts USING fts5 (
     prompt, negative_prompt, revised_prompt,

@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::metadata::ImageMeta;
 
 impl Library {
-    /// Stores a new image: the file (atomically, see [`files::write_atomically`]), then its
-    /// thumbnail, then its row, all while holding the write lock.
+    /// Stores a new image: the file (atomically: temp file, fsync, rename, fsync of the
+    /// folder), then its thumbnail, then its row, all while holding the write lock.
     ///
     /// A thumbnail that cannot be written is only logged (thumbnails are regenerable). Any
     /// other failure is a [`crate::ErrorKind::Storage`] error naming the path, and leaves
