@@ -52,8 +52,7 @@ fn valid_files_decode_and_ingest_with_metadata() {
         let bytes = std::fs::read(path).unwrap();
         let original = decode(&bytes, &limits).unwrap_or_else(|err| panic!("{name}: {err:?}"));
         let meta = meta_for(&name);
-        let ingested =
-            ingest(&bytes, &meta, &limits).unwrap_or_else(|err| panic!("{name}: {err:?}"));
+        let ingested = ingest(&bytes, &meta, &limits).unwrap_or_else(|err| panic!("{name}: {err:?}"));
         assert_eq!(ingested.format, ImageFormat::Png, "{name}");
         assert_eq!(
             (ingested.width, ingested.height),
@@ -61,8 +60,7 @@ fn valid_files_decode_and_ingest_with_metadata() {
             "{name}"
         );
         assert_eq!(read_metadata(&ingested.bytes), Some(meta), "{name}");
-        let stored =
-            decode(&ingested.bytes, &limits).unwrap_or_else(|err| panic!("{name}: {err:?}"));
+        let stored = decode(&ingested.bytes, &limits).unwrap_or_else(|err| panic!("{name}: {err:?}"));
         assert_eq!(stored, original, "{name}: pixels changed");
         let thumb = decode_thumbnail(&ingested.thumbnail).unwrap();
         assert_eq!(
@@ -132,11 +130,7 @@ fn a_huge_ihdr_is_refused_quickly() {
     let start = Instant::now();
     let decoded = decode(&png, &DecodeLimits::default());
     let ingested = ingest(&png, &ImageMeta::default(), &DecodeLimits::default());
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
     assert_eq!(decoded.err().map(|err| err.kind), Some(ErrorKind::Image));
     assert_eq!(ingested.err().map(|err| err.kind), Some(ErrorKind::Image));
 }

@@ -85,10 +85,7 @@ fn orphan_file_is_restored_with_the_reader() {
 
     // Restored once: the next open finds nothing to do.
     drop(library);
-    assert_eq!(
-        reopen(dir.path()).recovery_report(),
-        &RecoveryReport::default()
-    );
+    assert_eq!(reopen(dir.path()).recovery_report(), &RecoveryReport::default());
 }
 
 #[test]
@@ -109,12 +106,8 @@ fn default_open_restores_orphans_with_their_png_size() {
         restored.meta.prompt, "",
         "the default reader does not read embedded metadata"
     );
-    let id_time =
-        i64::try_from(ulid::Ulid::from_string(&record.id).unwrap().timestamp_ms()).unwrap();
-    assert_eq!(
-        restored.meta.created_ms, id_time,
-        "creation time taken from the ULID"
-    );
+    let id_time = i64::try_from(ulid::Ulid::from_string(&record.id).unwrap().timestamp_ms()).unwrap();
+    assert_eq!(restored.meta.created_ms, id_time, "creation time taken from the ULID");
     assert_eq!(restored.file, record.file);
 }
 
@@ -147,11 +140,7 @@ fn vanished_file_is_flagged_missing_and_can_be_removed() {
     assert_eq!(library.recovery_report().missing_files, 2);
     assert!(library.get(&gone.id).unwrap().unwrap().missing);
     assert!(!library.get(&kept.id).unwrap().unwrap().missing);
-    assert_eq!(
-        library.count(&Query::default()).unwrap(),
-        3,
-        "missing rows stay listed"
-    );
+    assert_eq!(library.count(&Query::default()).unwrap(), 3, "missing rows stay listed");
 
     // A file that reappears is no longer missing on the next open.
     fs::write(library.image_path(&back), back_bytes).unwrap();
@@ -183,8 +172,7 @@ fn concurrent_writers_lose_nothing() {
                 (0..PER_WRITER)
                     .map(|n| {
                         let offset = i64::try_from(writer * PER_WRITER + n).unwrap();
-                        insert_prompt(&library, &format!("writer {writer} image {n} 山水"), offset)
-                            .id
+                        insert_prompt(&library, &format!("writer {writer} image {n} 山水"), offset).id
                     })
                     .collect::<Vec<_>>()
             })
@@ -196,19 +184,12 @@ fn concurrent_writers_lose_nothing() {
         let root = Arc::clone(&root);
         thread::spawn(move || {
             (0..10)
-                .map(|_| {
-                    *Library::open(LibraryPaths::in_dir(&root))
-                        .unwrap()
-                        .recovery_report()
-                })
+                .map(|_| *Library::open(LibraryPaths::in_dir(&root)).unwrap().recovery_report())
                 .collect::<Vec<_>>()
         })
     };
 
-    let mut ids: Vec<String> = writers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let mut ids: Vec<String> = writers.into_iter().flat_map(|w| w.join().unwrap()).collect();
     let reports = opener.join().unwrap();
     assert!(
         reports
@@ -222,10 +203,7 @@ fn concurrent_writers_lose_nothing() {
     assert_eq!(ids.len(), WRITERS * PER_WRITER);
     let library = reopen(&root);
     assert_eq!(library.recovery_report(), &RecoveryReport::default());
-    assert_eq!(
-        library.count(&Query::default()).unwrap(),
-        WRITERS * PER_WRITER
-    );
+    assert_eq!(library.count(&Query::default()).unwrap(), WRITERS * PER_WRITER);
     let search = Query {
         search: "山水".into(),
         ..Query::default()

@@ -140,9 +140,7 @@ fn negative_and_revised_prompts_are_searched() {
 fn search_combines_with_trash_and_favorites() {
     let (_dir, library, ids) = sample_library();
     library.trash(std::slice::from_ref(&ids[1])).unwrap();
-    library
-        .set_favorite(std::slice::from_ref(&ids[2]), true)
-        .unwrap();
+    library.set_favorite(std::slice::from_ref(&ids[2]), true).unwrap();
     assert_eq!(found(&library, &ids, "moun"), vec![2]);
 
     let in_trash = Query {
@@ -150,12 +148,7 @@ fn search_combines_with_trash_and_favorites() {
         trash: true,
         ..Query::default()
     };
-    let trashed: Vec<String> = library
-        .query(&in_trash)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+    let trashed: Vec<String> = library.query(&in_trash).unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(trashed, vec![ids[1].clone()]);
 
     let favorites = Query {

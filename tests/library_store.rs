@@ -33,14 +33,8 @@ fn insert_get_and_query_round_trip_with_chinese() {
     let expected_file = std::path::Path::new("images/2024/05").join(format!("{}.png", record.id));
     assert_eq!(record.file, expected_file);
     assert_eq!(library.image_path(&record), dir.path().join(&expected_file));
-    assert_eq!(
-        fs::read(library.image_path(&record)).unwrap(),
-        png_bytes(64, 48)
-    );
-    assert_eq!(
-        fs::read(library.thumbnail_path(&record.id)).unwrap(),
-        THUMBNAIL
-    );
+    assert_eq!(fs::read(library.image_path(&record)).unwrap(), png_bytes(64, 48));
+    assert_eq!(fs::read(library.thumbnail_path(&record.id)).unwrap(), THUMBNAIL);
 
     assert_eq!(library.get(&record.id).unwrap(), Some(record.clone()));
     assert_eq!(library.get("01NOTANID").unwrap(), None);
@@ -59,14 +53,7 @@ fn query_lists_newest_first_with_paging() {
     let old = insert_prompt(&library, "old", 0);
     let newest = insert_prompt(&library, "newest", 2_000);
     let middle = insert_prompt(&library, "middle", 1_000);
-    let ids = |query: &Query| -> Vec<String> {
-        library
-            .query(query)
-            .unwrap()
-            .into_iter()
-            .map(|r| r.id)
-            .collect()
-    };
+    let ids = |query: &Query| -> Vec<String> { library.query(query).unwrap().into_iter().map(|r| r.id).collect() };
     assert_eq!(
         ids(&Query::default()),
         vec![newest.id.clone(), middle.id.clone(), old.id.clone()]
@@ -122,12 +109,7 @@ fn favorites_filter() {
     );
     assert!(found.iter().all(|r| r.favorite));
 
-    assert_eq!(
-        library
-            .set_favorite(std::slice::from_ref(&a.id), false)
-            .unwrap(),
-        1
-    );
+    assert_eq!(library.set_favorite(std::slice::from_ref(&a.id), false).unwrap(), 1);
     assert_eq!(library.count(&favorites).unwrap(), 1);
     assert!(!library.get(&a.id).unwrap().unwrap().favorite);
 }
@@ -136,22 +118,9 @@ fn favorites_filter() {
 fn model_and_date_filters() {
     let (_dir, library) = open_library();
     let day1 = insert_meta(&library, &meta("one", "qwen-image-plus", MAY_2024_MS));
-    let day2 = insert_meta(
-        &library,
-        &meta("two", "wan2.2-t2i-flash", MAY_2024_MS + DAY_MS),
-    );
-    let day3 = insert_meta(
-        &library,
-        &meta("three", "qwen-image-plus", MAY_2024_MS + 2 * DAY_MS),
-    );
-    let ids = |query: Query| -> Vec<String> {
-        library
-            .query(&query)
-            .unwrap()
-            .into_iter()
-            .map(|r| r.id)
-            .collect()
-    };
+    let day2 = insert_meta(&library, &meta("two", "wan2.2-t2i-flash", MAY_2024_MS + DAY_MS));
+    let day3 = insert_meta(&library, &meta("three", "qwen-image-plus", MAY_2024_MS + 2 * DAY_MS));
+    let ids = |query: Query| -> Vec<String> { library.query(&query).unwrap().into_iter().map(|r| r.id).collect() };
 
     let qwen = Query {
         model: Some("qwen-image-plus".into()),
@@ -198,10 +167,7 @@ fn model_and_date_filters() {
     };
     assert_eq!(ids(qwen_day1_only), vec![day1.id]);
 
-    assert_eq!(
-        library.models().unwrap(),
-        vec!["qwen-image-plus", "wan2.2-t2i-flash"]
-    );
+    assert_eq!(library.models().unwrap(), vec!["qwen-image-plus", "wan2.2-t2i-flash"]);
 }
 
 #[test]
@@ -215,12 +181,7 @@ fn trash_restore_and_empty_trash_removes_files() {
         ..Query::default()
     };
 
-    assert_eq!(
-        library
-            .trash(&[restored.id.clone(), doomed.id.clone()])
-            .unwrap(),
-        2
-    );
+    assert_eq!(library.trash(&[restored.id.clone(), doomed.id.clone()]).unwrap(), 2);
     assert_eq!(
         library.trash(std::slice::from_ref(&doomed.id)).unwrap(),
         0,
@@ -228,29 +189,16 @@ fn trash_restore_and_empty_trash_removes_files() {
     );
     assert_eq!(library.count(&Query::default()).unwrap(), 1);
     assert_eq!(library.count(&trash_view).unwrap(), 2);
-    assert!(
-        library
-            .get(&doomed.id)
-            .unwrap()
-            .unwrap()
-            .deleted_ms
-            .is_some()
-    );
+    assert!(library.get(&doomed.id).unwrap().unwrap().deleted_ms.is_some());
 
-    assert_eq!(
-        library.restore(std::slice::from_ref(&restored.id)).unwrap(),
-        1
-    );
+    assert_eq!(library.restore(std::slice::from_ref(&restored.id)).unwrap(), 1);
     assert_eq!(
         library.restore(std::slice::from_ref(&keep.id)).unwrap(),
         0,
         "not in the trash"
     );
     assert_eq!(library.get(&restored.id).unwrap().unwrap().deleted_ms, None);
-    assert!(
-        library.image_path(&doomed).is_file(),
-        "trash keeps the file"
-    );
+    assert!(library.image_path(&doomed).is_file(), "trash keeps the file");
 
     assert_eq!(library.empty_trash().unwrap(), 1);
     assert_eq!(library.get(&doomed.id).unwrap(), None);
@@ -275,38 +223,23 @@ fn resolve_id_by_unique_prefix() {
     let second = insert_prompt(&library, "second", 1);
 
     assert_eq!(library.resolve_id(&first.id).unwrap(), first.id);
-    assert_eq!(
-        library.resolve_id(&first.id.to_lowercase()).unwrap(),
-        first.id
-    );
+    assert_eq!(library.resolve_id(&first.id.to_lowercase()).unwrap(), first.id);
     // The random part of a ULID starts at character 10: 14 characters tell the two apart.
     let prefix = |id: &str| id.get(..20).unwrap().to_owned();
     assert_eq!(
-        library
-            .resolve_id(&prefix(&second.id).to_lowercase())
-            .unwrap(),
+        library.resolve_id(&prefix(&second.id).to_lowercase()).unwrap(),
         second.id
     );
 
     let ambiguous = library.resolve_id("0").unwrap_err();
     assert_eq!(ambiguous.kind, ErrorKind::InvalidRequest);
-    assert!(
-        ambiguous.message.contains("several"),
-        "{}",
-        ambiguous.message
-    );
+    assert!(ambiguous.message.contains("several"), "{}", ambiguous.message);
 
     for unknown in ["ZZZZ", "", "  ", "%", "0_", "0'"] {
         let err = library.resolve_id(unknown).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidRequest, "{unknown:?}");
     }
-    assert!(
-        library
-            .resolve_id("ZZZZ")
-            .unwrap_err()
-            .message
-            .contains("ZZZZ")
-    );
+    assert!(library.resolve_id("ZZZZ").unwrap_err().message.contains("ZZZZ"));
 
     // Trashed images can still be named (to restore them).
     library.trash(std::slice::from_ref(&first.id)).unwrap();
@@ -332,11 +265,7 @@ fn unwritable_image_folder_is_a_storage_error_and_leaves_nothing() {
     };
     let err = library.insert(image).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Storage);
-    assert!(
-        err.message.contains("2024"),
-        "names the path: {}",
-        err.message
-    );
+    assert!(err.message.contains("2024"), "names the path: {}", err.message);
 
     assert_eq!(library.count(&Query::default()).unwrap(), 0);
     assert!(temp_files(dir.path()).is_empty());
@@ -396,11 +325,7 @@ fn failed_row_insert_removes_the_written_files() {
     };
     let err = library.insert(image).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Storage);
-    assert!(
-        err.message.contains("images"),
-        "names the file: {}",
-        err.message
-    );
+    assert!(err.message.contains("images"), "names the file: {}", err.message);
     assert!(err.message.contains("refused by test"), "{}", err.message);
 
     let leftovers: Vec<_> = all_files(dir.path())
@@ -439,10 +364,7 @@ fn bad_extension_or_empty_bytes_are_refused() {
         height: 1,
         thumbnail_jpeg: &[],
     };
-    assert_eq!(
-        library.insert(gif).unwrap_err().kind,
-        ErrorKind::InvalidRequest
-    );
+    assert_eq!(library.insert(gif).unwrap_err().kind, ErrorKind::InvalidRequest);
     let empty = NewImage {
         meta: &meta,
         bytes: &[],
@@ -486,16 +408,10 @@ fn pending_downloads_add_list_expire_and_remove() {
     let (dir, library) = open_library();
     let now = ImageMeta::now_ms();
     library
-        .add_pending(&pending(
-            "https://oss.example.com/b.png?sig=2",
-            now + 2 * DAY_MS,
-        ))
+        .add_pending(&pending("https://oss.example.com/b.png?sig=2", now + 2 * DAY_MS))
         .unwrap();
     library
-        .add_pending(&pending(
-            "https://oss.example.com/a.png?sig=1",
-            now + DAY_MS,
-        ))
+        .add_pending(&pending("https://oss.example.com/a.png?sig=1", now + DAY_MS))
         .unwrap();
     library
         .add_pending(&pending("https://oss.example.com/old.png", now - 1))
@@ -533,8 +449,6 @@ fn pending_downloads_add_list_expire_and_remove() {
     let other = Library::open(LibraryPaths::in_dir(dir.path())).unwrap();
     assert_eq!(other.pending().unwrap(), listed);
 
-    let err = library
-        .add_pending(&pending("not a url", now + DAY_MS))
-        .unwrap_err();
+    let err = library.add_pending(&pending("not a url", now + DAY_MS)).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidRequest);
 }

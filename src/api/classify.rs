@@ -58,11 +58,7 @@ const MODEL_UNAVAILABLE: &[&str] = &[
 const RATE_LIMITED: &[&str] = &["throttling", "rate limit", "ratelimit", "too many requests"];
 
 /// The settings were rejected.
-const INVALID_REQUEST: &[&str] = &[
-    "invalidparameter",
-    "size does not match",
-    "num_images_per_prompt",
-];
+const INVALID_REQUEST: &[&str] = &["invalidparameter", "size does not match", "num_images_per_prompt"];
 
 /// The service failed internally or the router gave up waiting.
 const SERVER: &[&str] = &["internalerror", "aliasynctaskwait timeout"];
@@ -206,9 +202,7 @@ fn find_request_id(text: &str) -> Option<RequestIdSpan> {
 fn request_id_label_len(text: &str) -> Option<usize> {
     let trimmed = text.trim_start();
     let after_request = strip_prefix_ignore_case(trimmed, "request")?;
-    let after_separator = after_request
-        .strip_prefix([' ', '_', '-'])
-        .unwrap_or(after_request);
+    let after_separator = after_request.strip_prefix([' ', '_', '-']).unwrap_or(after_request);
     let after_id = strip_prefix_ignore_case(after_separator, "id")?;
     // "(request identifier …)" or "(requested …)" are not request ids.
     if after_id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
@@ -294,23 +288,11 @@ mod tests {
             (403, "", "user quota is not enough"),
             (403, "insufficient_user_quota", "预扣费额度失败"),
             (403, "", "用户额度不足"),
-            (
-                429,
-                "Throttling.AllocationQuota",
-                "Free allocated quota exceeded.",
-            ),
-            (
-                429,
-                "",
-                "Allocated quota exceeded, please increase your quota limit.",
-            ),
+            (429, "Throttling.AllocationQuota", "Free allocated quota exceeded."),
+            (429, "", "Allocated quota exceeded, please increase your quota limit."),
             (401, "", "该令牌额度已用尽"),
         ] {
-            assert_eq!(
-                classify(status, code, message),
-                ErrorKind::Quota,
-                "{code} {message}"
-            );
+            assert_eq!(classify(status, code, message), ErrorKind::Quota, "{code} {message}");
         }
     }
 
@@ -323,11 +305,7 @@ mod tests {
             (200, "InvalidApiKey", ""),
             (401, "", "whatever"),
         ] {
-            assert_eq!(
-                classify(status, code, message),
-                ErrorKind::Auth,
-                "{code} {message}"
-            );
+            assert_eq!(classify(status, code, message), ErrorKind::Auth, "{code} {message}");
         }
     }
 
@@ -361,11 +339,7 @@ mod tests {
     fn rate_limited_rows() {
         for (status, code, message) in [
             (429, "Throttling", "Requests throttling triggered."),
-            (
-                429,
-                "",
-                "Requests rate limit exceeded, please try again later.",
-            ),
+            (429, "", "Requests rate limit exceeded, please try again later."),
             (429, "Throttling.RateQuota", "Requests rate limit exceeded"),
             (429, "", ""),
             (200, "", "rate limit reached"),
@@ -381,10 +355,7 @@ mod tests {
     #[test]
     fn server_and_gateway_rows() {
         assert_eq!(classify(500, "InternalError", "oops"), ErrorKind::Server);
-        assert_eq!(
-            classify(500, "", "aliAsyncTaskWait timeout"),
-            ErrorKind::Server
-        );
+        assert_eq!(classify(500, "", "aliAsyncTaskWait timeout"), ErrorKind::Server);
         assert_eq!(
             classify(200, "", "aliAsyncTaskWait timeout (request id: x)"),
             ErrorKind::Server
@@ -406,26 +377,15 @@ mod tests {
 
     #[test]
     fn classification_is_case_insensitive() {
-        assert_eq!(
-            classify(400, "", "INAPPROPRIATE CONTENT"),
-            ErrorKind::Moderation
-        );
-        assert_eq!(
-            classify(400, "datainspectionfailed", ""),
-            ErrorKind::Moderation
-        );
-        assert_eq!(
-            classify(503, "", "NO AVAILABLE CHANNEL"),
-            ErrorKind::ModelUnavailable
-        );
+        assert_eq!(classify(400, "", "INAPPROPRIATE CONTENT"), ErrorKind::Moderation);
+        assert_eq!(classify(400, "datainspectionfailed", ""), ErrorKind::Moderation);
+        assert_eq!(classify(503, "", "NO AVAILABLE CHANNEL"), ErrorKind::ModelUnavailable);
     }
 
     #[test]
     fn strips_request_id_variants() {
         assert_eq!(
-            strip_request_id(
-                "Input data may contain inappropriate content. (request id: 2026052007abc)"
-            ),
+            strip_request_id("Input data may contain inappropriate content. (request id: 2026052007abc)"),
             "Input data may contain inappropriate content."
         );
         assert_eq!(strip_request_id("bad (request id 123) thing"), "bad thing");
@@ -433,10 +393,7 @@ mod tests {
         assert_eq!(strip_request_id("bad (Request-ID=123)"), "bad");
         assert_eq!(strip_request_id("坏了（request id: 123）"), "坏了");
         assert_eq!(strip_request_id("cut off (request id: 12"), "cut off");
-        assert_eq!(
-            strip_request_id("a (request id: 1) b (request id: 2)"),
-            "a b"
-        );
+        assert_eq!(strip_request_id("a (request id: 1) b (request id: 2)"), "a b");
         assert_eq!(
             strip_request_id("keep (requested size) here"),
             "keep (requested size) here"
@@ -461,10 +418,7 @@ mod tests {
             request_id_in_message("x (request id: 2026052007abc)").as_deref(),
             Some("2026052007abc")
         );
-        assert_eq!(
-            request_id_in_message("x (request_id=abc-1)").as_deref(),
-            Some("abc-1")
-        );
+        assert_eq!(request_id_in_message("x (request_id=abc-1)").as_deref(), Some("abc-1"));
         assert_eq!(request_id_in_message("x (request id: )"), None);
         assert_eq!(request_id_in_message("nothing"), None);
     }

@@ -109,11 +109,12 @@ impl Size {
 
     /// Parses `1328*1328`, `1328x1328`, `1328X1328` or `1328×1328` (spaces allowed).
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = || Error::invalid(format!("“{text}” is not a size; write it as width*height, for example 1328*1328"));
-        let (w, h) = text
-            .trim()
-            .split_once(['*', 'x', 'X', '×'])
-            .ok_or_else(bad)?;
+        let bad = || {
+            Error::invalid(format!(
+                "“{text}” is not a size; write it as width*height, for example 1328*1328"
+            ))
+        };
+        let (w, h) = text.trim().split_once(['*', 'x', 'X', '×']).ok_or_else(bad)?;
         let width = w.trim().parse::<u32>().map_err(|_| bad())?;
         let height = h.trim().parse::<u32>().map_err(|_| bad())?;
         Ok(Self::new(width, height))
@@ -309,7 +310,10 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn params(prompt: &str) -> GenerationParams {
-        GenerationParams { prompt: prompt.into(), ..GenerationParams::default() }
+        GenerationParams {
+            prompt: prompt.into(),
+            ..GenerationParams::default()
+        }
     }
 
     #[test]
@@ -356,12 +360,21 @@ mod tests {
         assert!(GenerationRequest::try_from(&params(&ok)).is_ok());
         let err = GenerationRequest::try_from(&params(&"山".repeat(801))).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidRequest);
-        assert!(err.message.contains("801") && err.message.contains("800"), "{}", err.message);
+        assert!(
+            err.message.contains("801") && err.message.contains("800"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn validation_names_each_problem() {
-        assert!(GenerationRequest::try_from(&params("  ")).unwrap_err().message.contains("empty"));
+        assert!(
+            GenerationRequest::try_from(&params("  "))
+                .unwrap_err()
+                .message
+                .contains("empty")
+        );
         let mut p = params("x");
         p.negative_prompt = "n".repeat(501);
         assert!(GenerationRequest::try_from(&p).unwrap_err().message.contains("501"));
@@ -370,7 +383,12 @@ mod tests {
         assert!(GenerationRequest::try_from(&p).unwrap_err().message.contains("seed"));
         let mut p = params("x");
         p.size = Size::new(1024, 1024);
-        assert!(GenerationRequest::try_from(&p).unwrap_err().message.contains("1328*1328"));
+        assert!(
+            GenerationRequest::try_from(&p)
+                .unwrap_err()
+                .message
+                .contains("1328*1328")
+        );
         let mut p = params("x");
         p.model = "wan2.2-t2i-plus".into();
         p.size = Size::new(2000, 1000);
@@ -381,10 +399,16 @@ mod tests {
     fn sizes_parse_every_separator_and_map_legacy_values() {
         for text in ["1472*1140", "1472x1140", "1472 × 1140", "1472X1140"] {
             let size = Size::parse(text).unwrap();
-            assert_eq!(size.validated_for(ModelFamily::QwenImage).unwrap(), Size::new(1472, 1104));
+            assert_eq!(
+                size.validated_for(ModelFamily::QwenImage).unwrap(),
+                Size::new(1472, 1104)
+            );
         }
         assert_eq!(
-            Size::parse("1140*1472").unwrap().validated_for(ModelFamily::QwenImage).unwrap(),
+            Size::parse("1140*1472")
+                .unwrap()
+                .validated_for(ModelFamily::QwenImage)
+                .unwrap(),
             Size::new(1104, 1472)
         );
         assert!(Size::parse("big").is_err());

@@ -116,11 +116,7 @@ pub fn redact_url(url: &str) -> String {
         None => (url, false),
     };
     let base = redact_user_info(base);
-    if had_query {
-        format!("{base}?…")
-    } else {
-        base
-    }
+    if had_query { format!("{base}?…") } else { base }
 }
 
 /// Replaces `user:password@` in a URL's authority with `…@`.
@@ -220,10 +216,7 @@ impl Answer<'_> {
             } else {
                 classify(self.status, "", "")
             };
-            let message = format!(
-                "the service answered HTTP {} with an empty body",
-                self.status
-            );
+            let message = format!("the service answered HTTP {} with an empty body", self.status);
             return self.error(kind, message, None, DETAILS_LIMIT);
         }
         if looks_like_markup(text) {
@@ -238,10 +231,7 @@ impl Answer<'_> {
         let message = if readable {
             short_message(&strip_request_id(text))
         } else {
-            format!(
-                "the service answered HTTP {} with an unreadable body",
-                self.status
-            )
+            format!("the service answered HTTP {} with an unreadable body", self.status)
         };
         let request_id = request_id_in_message(text);
         self.error(kind, message, request_id.as_deref(), DETAILS_LIMIT)
@@ -272,13 +262,7 @@ impl Answer<'_> {
     }
 
     /// An [`Error`] with the status, the details and, when rate limited, `Retry-After`.
-    fn error(
-        &self,
-        kind: ErrorKind,
-        message: String,
-        request_id: Option<&str>,
-        limit: usize,
-    ) -> Error {
+    fn error(&self, kind: ErrorKind, message: String, request_id: Option<&str>, limit: usize) -> Error {
         let error = Error::new(kind, message)
             .with_status(self.status)
             .with_details(self.details(request_id, limit));
@@ -333,11 +317,7 @@ fn openai_error(root: &Value) -> Option<ServiceError> {
     if code.is_none() && kind.is_none() && message.is_none() {
         return None;
     }
-    let code = [code, kind]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let code = [code, kind].into_iter().flatten().collect::<Vec<_>>().join(" ");
     Some(ServiceError {
         code,
         message: message.unwrap_or_default(),
@@ -371,8 +351,8 @@ fn failed_task_error(root: &Value) -> Option<ServiceError> {
     if !failed {
         return None;
     }
-    let message = text(output.get("message"))
-        .unwrap_or_else(|| format!("the generation task ended with status {status}"));
+    let message =
+        text(output.get("message")).unwrap_or_else(|| format!("the generation task ended with status {status}"));
     Some(ServiceError {
         code: text(output.get("code")).unwrap_or_default(),
         message,
@@ -409,14 +389,10 @@ fn parse_openai_success(root: &Value) -> Result<GenerationResponse> {
         }
     }
     let metadata = root.get("metadata");
-    let usage = metadata
-        .and_then(|m| m.get("usage"))
-        .or_else(|| root.get("usage"));
+    let usage = metadata.and_then(|m| m.get("usage")).or_else(|| root.get("usage"));
     Ok(GenerationResponse {
         images: non_empty(images)?,
-        revised_prompt: items
-            .iter()
-            .find_map(|item| string(item.get("revised_prompt"))),
+        revised_prompt: items.iter().find_map(|item| string(item.get("revised_prompt"))),
         request_id: find_request_id(root, ""),
         created: integer(root.get("created")),
         width: dimension(usage.and_then(|u| u.get("width"))),
@@ -429,9 +405,7 @@ fn openai_image(item: &Value) -> Result<Option<ImageSource>> {
     if let Some(encoded) = string(item.get("b64_json")) {
         return decode_base64_image(&encoded).map(|bytes| Some(ImageSource::Bytes(bytes)));
     }
-    string(item.get("url"))
-        .map(|url| image_from_link(&url))
-        .transpose()
+    string(item.get("url")).map(|url| image_from_link(&url)).transpose()
 }
 
 /// Native success: every `image` in `output.choices[].message.content[]`, plus the
@@ -465,9 +439,7 @@ fn parse_native_success(root: &Value) -> Result<GenerationResponse> {
     let usage = root.get("usage");
     Ok(GenerationResponse {
         images: non_empty(images)?,
-        revised_prompt: results
-            .iter()
-            .find_map(|result| string(result.get("actual_prompt"))),
+        revised_prompt: results.iter().find_map(|result| string(result.get("actual_prompt"))),
         request_id: text(root.get("request_id")),
         created: None,
         width: dimension(usage.and_then(|u| u.get("width"))),
@@ -478,10 +450,7 @@ fn parse_native_success(root: &Value) -> Result<GenerationResponse> {
 /// `images` if it holds at least one image, else the "no image" error.
 fn non_empty(images: Vec<ImageSource>) -> Result<Vec<ImageSource>> {
     if images.is_empty() {
-        Err(Error::new(
-            ErrorKind::BadResponse,
-            "the service returned no image",
-        ))
+        Err(Error::new(ErrorKind::BadResponse, "the service returned no image"))
     } else {
         Ok(images)
     }
@@ -525,10 +494,7 @@ const LENIENT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
 fn decode_base64_image(encoded: &str) -> Result<Vec<u8>> {
     let bad = |why: String| Error::new(ErrorKind::BadResponse, why);
     let payload = strip_data_uri_prefix(encoded.trim())?;
-    let compact: String = payload
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let compact: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let engine = if compact.contains(['-', '_']) {
         &LENIENT_URL_SAFE
     } else {
@@ -545,23 +511,15 @@ fn decode_base64_image(encoded: &str) -> Result<Vec<u8>> {
 
 /// The payload after a `data:<type>;base64,` prefix, or the text itself without one.
 fn strip_data_uri_prefix(text: &str) -> Result<&str> {
-    let is_data_uri = text
-        .get(..5)
-        .is_some_and(|start| start.eq_ignore_ascii_case("data:"));
+    let is_data_uri = text.get(..5).is_some_and(|start| start.eq_ignore_ascii_case("data:"));
     if !is_data_uri {
         return Ok(text);
     }
     let Some((header, payload)) = text.split_once(',') else {
-        return Err(Error::new(
-            ErrorKind::BadResponse,
-            "the image's data URI has no data",
-        ));
+        return Err(Error::new(ErrorKind::BadResponse, "the image's data URI has no data"));
     };
     if !header.to_ascii_lowercase().ends_with(";base64") {
-        return Err(Error::new(
-            ErrorKind::BadResponse,
-            "the image's data URI is not base64",
-        ));
+        return Err(Error::new(ErrorKind::BadResponse, "the image's data URI is not base64"));
     }
     Ok(payload)
 }
@@ -599,9 +557,7 @@ fn integer(value: Option<&Value>) -> Option<i64> {
 
 /// A positive pixel dimension from a number or a numeric string.
 fn dimension(value: Option<&Value>) -> Option<u32> {
-    integer(value)
-        .and_then(|n| u32::try_from(n).ok())
-        .filter(|&n| n > 0)
+    integer(value).and_then(|n| u32::try_from(n).ok()).filter(|&n| n > 0)
 }
 
 /// Whether a non-JSON body is an HTML or XML page.
@@ -660,9 +616,7 @@ fn decode_entities(text: &str) -> String {
         ("&amp;", "&"),
     ]
     .iter()
-    .fold(text.to_owned(), |acc, (entity, plain)| {
-        acc.replace(entity, plain)
-    })
+    .fold(text.to_owned(), |acc, (entity, plain)| acc.replace(entity, plain))
 }
 
 /// Runs of whitespace collapsed to one space, ends trimmed.
@@ -719,12 +673,10 @@ mod tests {
 
     const OPENAI_URL: &str = include_str!("../../tests/fixtures/responses/openai_success_url.json");
     const OPENAI_B64: &str = include_str!("../../tests/fixtures/responses/openai_success_b64.json");
-    const OPENAI_MODERATION: &str =
-        include_str!("../../tests/fixtures/responses/openai_error_moderation.json");
+    const OPENAI_MODERATION: &str = include_str!("../../tests/fixtures/responses/openai_error_moderation.json");
     const NATIVE_SUCCESS: &str = include_str!("../../tests/fixtures/responses/native_success.json");
     const NATIVE_ERROR: &str = include_str!("../../tests/fixtures/responses/native_error.json");
-    const NATIVE_TASK_FAILED: &str =
-        include_str!("../../tests/fixtures/responses/native_task_failed.json");
+    const NATIVE_TASK_FAILED: &str = include_str!("../../tests/fixtures/responses/native_task_failed.json");
     const GATEWAY_504: &str = include_str!("../../tests/fixtures/responses/gateway_504.html");
     const GATEWAY_524: &str = include_str!("../../tests/fixtures/responses/gateway_524.html");
 
@@ -767,14 +719,8 @@ mod tests {
             panic!("expected a URL, got {:?}", response.images[0]);
         };
         assert!(url.starts_with("https://dashscope-result-sh.oss-cn-shanghai.aliyuncs.com/"));
-        assert!(
-            url.contains("Signature=s3cr3tSig%3D"),
-            "the link is kept whole"
-        );
-        assert_eq!(
-            response.revised_prompt, None,
-            "empty revised_prompt is absent"
-        );
+        assert!(url.contains("Signature=s3cr3tSig%3D"), "the link is kept whole");
+        assert_eq!(response.revised_prompt, None, "empty revised_prompt is absent");
         assert_eq!(response.created, Some(1_762_411_334));
         assert_eq!(
             response.request_id.as_deref(),
@@ -786,10 +732,7 @@ mod tests {
     #[test]
     fn openai_success_with_data_uri_base64_and_unknown_fields() {
         let response = openai(200, OPENAI_B64).unwrap();
-        assert_eq!(
-            response.images,
-            vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())]
-        );
+        assert_eq!(response.images, vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())]);
         assert_eq!(
             response.revised_prompt.as_deref(),
             Some("A traditional Chinese ink painting of misty mountains and a winding river")
@@ -813,10 +756,7 @@ mod tests {
     fn b64_json_is_preferred_over_url_and_whitespace_is_tolerated() {
         let body = r#"{"data":[{"url":"https://h/x.png?sig=1","b64_json":"iVBO\nRw0K\r\n Ggo="}]}"#;
         let response = openai(200, body).unwrap();
-        assert_eq!(
-            response.images,
-            vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())]
-        );
+        assert_eq!(response.images, vec![ImageSource::Bytes(PNG_SIGNATURE.to_vec())]);
     }
 
     #[test]
@@ -900,8 +840,7 @@ mod tests {
         assert_eq!(err.message, "Input data may contain inappropriate content.");
         assert_eq!(err.status, Some(400));
         assert!(
-            err.details
-                .contains("request id: 20260520071234567890abcdef"),
+            err.details.contains("request id: 20260520071234567890abcdef"),
             "{}",
             err.details
         );
@@ -919,11 +858,7 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Moderation);
         assert_eq!(err.status, Some(200));
         let err = openai_err(200, &router_error("something odd happened (request id: 1)"));
-        assert_eq!(
-            err.kind,
-            ErrorKind::BadResponse,
-            "unknown 200 error: bad response"
-        );
+        assert_eq!(err.kind, ErrorKind::BadResponse, "unknown 200 error: bad response");
         assert_eq!(err.message, "something odd happened");
         let err = openai_err(
             200,
@@ -942,10 +877,7 @@ mod tests {
             assert_eq!(err.kind, ErrorKind::RateLimited, "{body}");
             assert_eq!(err.message, "Requests rate limit exceeded");
         }
-        let err = openai_err(
-            400,
-            r#"{"error":{"message":"x","code":400,"param":null,"type":null}}"#,
-        );
+        let err = openai_err(400, r#"{"error":{"message":"x","code":400,"param":null,"type":null}}"#);
         assert_eq!(err.kind, ErrorKind::InvalidRequest);
     }
 
@@ -956,8 +888,7 @@ mod tests {
         let err = parse_response(ResponseShape::OpenAi, 429, delay, body.as_bytes()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.retry_after, delay);
-        let err =
-            parse_response(ResponseShape::OpenAi, 429, delay, b"Too Many Requests").unwrap_err();
+        let err = parse_response(ResponseShape::OpenAi, 429, delay, b"Too Many Requests").unwrap_err();
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.retry_after, delay);
         let quota = router_error("Allocated quota exceeded, please increase your quota limit.");
@@ -974,11 +905,7 @@ mod tests {
                 "<400> InternalError.Algo.DataInspectionFailed: Input data may contain inappropriate content.",
                 ErrorKind::Moderation,
             ),
-            (
-                400,
-                "Output image was rejected by Green net.",
-                ErrorKind::Moderation,
-            ),
+            (400, "Output image was rejected by Green net.", ErrorKind::Moderation),
             (
                 400,
                 "IPInfringementSuspect: Input data is suspected of being involved in IP infringement.",
@@ -989,37 +916,21 @@ mod tests {
                 "InvalidParameter: The size does not match the allowed sizes.",
                 ErrorKind::InvalidRequest,
             ),
-            (
-                400,
-                "num_images_per_prompt must be 1",
-                ErrorKind::InvalidRequest,
-            ),
+            (400, "num_images_per_prompt must be 1", ErrorKind::InvalidRequest),
             (
                 400,
                 "Arrearage: Access denied, please make sure your account is in good standing.",
                 ErrorKind::Quota,
             ),
-            (
-                401,
-                "InvalidApiKey: Invalid API-key provided.",
-                ErrorKind::Auth,
-            ),
+            (401, "InvalidApiKey: Invalid API-key provided.", ErrorKind::Auth),
             (401, "Invalid token", ErrorKind::Auth),
             (401, "无效的令牌", ErrorKind::Auth),
             (402, "quota exhausted", ErrorKind::Quota),
             (403, "用户额度不足, 剩余额度: ＄0.000000", ErrorKind::Quota),
             (403, "insufficient_user_quota", ErrorKind::Quota),
-            (
-                403,
-                "AccessDenied: Access denied.",
-                ErrorKind::ModelUnavailable,
-            ),
+            (403, "AccessDenied: Access denied.", ErrorKind::ModelUnavailable),
             (403, "Model access denied.", ErrorKind::ModelUnavailable),
-            (
-                404,
-                "ModelNotFound: Model not exist.",
-                ErrorKind::ModelUnavailable,
-            ),
+            (404, "ModelNotFound: Model not exist.", ErrorKind::ModelUnavailable),
             (
                 429,
                 "Throttling: Requests throttling triggered.",
@@ -1054,10 +965,7 @@ mod tests {
             ),
         ];
         for &(status, message, kind) in rows {
-            let err = openai_err(
-                status,
-                &router_error(&format!("{message} (request id: abc)")),
-            );
+            let err = openai_err(status, &router_error(&format!("{message} (request id: abc)")));
             assert_eq!(err.kind, kind, "{status} {message}");
             assert_eq!(err.status, Some(status));
             assert!(!err.message.contains("request id"), "{}", err.message);
@@ -1081,9 +989,7 @@ mod tests {
     fn native_success_fixture() {
         let response = native(200, NATIVE_SUCCESS).unwrap();
         assert_eq!(response.images.len(), 1);
-        assert!(
-            matches!(&response.images[0], ImageSource::Url(url) if url.contains("oss-cn-beijing"))
-        );
+        assert!(matches!(&response.images[0], ImageSource::Url(url) if url.contains("oss-cn-beijing")));
         assert_eq!(
             response.request_id.as_deref(),
             Some("d0250a3d-1111-2222-3333-444455556666")
@@ -1122,10 +1028,7 @@ mod tests {
     fn native_async_results_layout() {
         let body = r#"{"output":{"task_status":"SUCCEEDED","results":[{"url":"https://h/w.png","actual_prompt":"a richer prompt"}]},"usage":{"image_count":1}}"#;
         let response = native(200, body).unwrap();
-        assert_eq!(
-            response.images,
-            vec![ImageSource::Url("https://h/w.png".into())]
-        );
+        assert_eq!(response.images, vec![ImageSource::Url("https://h/w.png".into())]);
         assert_eq!(response.revised_prompt.as_deref(), Some("a richer prompt"));
         let err = native_err(200, r#"{"output":{"task_status":"RUNNING","task_id":"t"}}"#);
         assert!(err.message.contains("RUNNING"), "{}", err.message);
@@ -1138,25 +1041,17 @@ mod tests {
             assert_eq!(err.kind, ErrorKind::InvalidRequest, "{status}");
             assert_eq!(err.message, "num_images_per_prompt must be 1");
             assert_eq!(err.status, Some(status));
-            assert!(
-                err.details
-                    .contains("request id: 9b2c6f0e-aaaa-bbbb-cccc-ddddeeeeffff")
-            );
+            assert!(err.details.contains("request id: 9b2c6f0e-aaaa-bbbb-cccc-ddddeeeeffff"));
         }
         // The error shapes are recognised whichever shape the provider is set to.
-        assert_eq!(
-            openai_err(200, NATIVE_ERROR).kind,
-            ErrorKind::InvalidRequest
-        );
-        assert_eq!(
-            native_err(200, OPENAI_MODERATION).kind,
-            ErrorKind::Moderation
-        );
+        assert_eq!(openai_err(200, NATIVE_ERROR).kind, ErrorKind::InvalidRequest);
+        assert_eq!(native_err(200, OPENAI_MODERATION).kind, ErrorKind::Moderation);
     }
 
     #[test]
     fn native_success_codes_are_not_errors() {
-        let body = r#"{"code":"","message":"","output":{"choices":[{"message":{"content":[{"image":"https://h/a.png"}]}}]}}"#;
+        let body =
+            r#"{"code":"","message":"","output":{"choices":[{"message":{"content":[{"image":"https://h/a.png"}]}}]}}"#;
         assert!(native(200, body).is_ok());
         let body = r#"{"code":200,"output":{"choices":[{"message":{"content":[{"image":"https://h/a.png"}]}}]}}"#;
         assert!(native(200, body).is_ok());
@@ -1166,10 +1061,7 @@ mod tests {
     fn async_task_failures_are_errors_with_http_200() {
         let err = native_err(200, NATIVE_TASK_FAILED);
         assert_eq!(err.kind, ErrorKind::Moderation);
-        assert_eq!(
-            err.message,
-            "Output data may contain inappropriate content."
-        );
+        assert_eq!(err.message, "Output data may contain inappropriate content.");
         assert!(err.details.contains("5e1d3c2b-0000-1111-2222-333344445555"));
         for status in ["CANCELED", "UNKNOWN", "failed"] {
             let body = format!(r#"{{"output":{{"task_id":"t","task_status":"{status}"}}}}"#);
@@ -1185,16 +1077,8 @@ mod tests {
     fn gateway_html_pages_have_no_markup_in_the_message() {
         for (status, page, title) in [
             (504, GATEWAY_504, "504 Gateway Time-out"),
-            (
-                524,
-                GATEWAY_524,
-                "api.applerouter.ai | 524: A timeout occurred",
-            ),
-            (
-                502,
-                "<html><body><h1>502 Bad Gateway</h1></body></html>",
-                "",
-            ),
+            (524, GATEWAY_524, "api.applerouter.ai | 524: A timeout occurred"),
+            (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", ""),
         ] {
             let err = openai_err(status, page);
             assert_eq!(err.kind, ErrorKind::Gateway, "{status}");
@@ -1225,11 +1109,7 @@ mod tests {
         );
         let err = openai_err(502, &page);
         assert_eq!(err.message, "Bad & gateway");
-        assert!(
-            err.details.len() < HTML_DETAILS_LIMIT + 200,
-            "{}",
-            err.details.len()
-        );
+        assert!(err.details.len() < HTML_DETAILS_LIMIT + 200, "{}", err.details.len());
         assert!(err.details.contains("bytes in total"));
     }
 
@@ -1248,9 +1128,7 @@ mod tests {
 
     #[test]
     fn json_message_holding_an_html_page_is_cleaned() {
-        let body = router_error(
-            "<html><head><title>504 Gateway Time-out</title></head><body>x</body></html>",
-        );
+        let body = router_error("<html><head><title>504 Gateway Time-out</title></head><body>x</body></html>");
         let err = openai_err(504, &body);
         assert_eq!(err.kind, ErrorKind::Gateway);
         assert_eq!(err.message, "504 Gateway Time-out");
@@ -1281,8 +1159,7 @@ mod tests {
         assert_eq!(openai_err(500, "boom").kind, ErrorKind::Server);
         assert_eq!(openai_err(503, "").kind, ErrorKind::Server);
         assert_eq!(openai_err(400, "nope").kind, ErrorKind::InvalidRequest);
-        let err = parse_response(ResponseShape::OpenAi, 500, None, &[0xff, 0xfe, 0x00, 0x9c])
-            .unwrap_err();
+        let err = parse_response(ResponseShape::OpenAi, 500, None, &[0xff, 0xfe, 0x00, 0x9c]).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Server);
         assert!(err.message.contains("unreadable"), "{}", err.message);
         let err = openai_err(500, "aliAsyncTaskWait timeout (request id: 42)");
@@ -1296,11 +1173,7 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Gateway);
         assert_eq!(err.message, "upstream connect error");
         let err = openai_err(500, OPENAI_URL);
-        assert_eq!(
-            err.kind,
-            ErrorKind::Server,
-            "an error status is never a success"
-        );
+        assert_eq!(err.kind, ErrorKind::Server, "an error status is never a success");
         assert_eq!(err.message, "HTTP 500");
     }
 
@@ -1311,16 +1184,9 @@ mod tests {
             "m".repeat(20_000)
         );
         let err = openai_err(400, &router_error(&long));
-        assert!(
-            err.details.len() < DETAILS_LIMIT + 200,
-            "{}",
-            err.details.len()
-        );
+        assert!(err.details.len() < DETAILS_LIMIT + 200, "{}", err.details.len());
         assert!(err.message.chars().count() <= MESSAGE_LIMIT + 1);
-        let err = openai_err(
-            400,
-            &router_error("bad link https://h/x.png?Signature=secret&x=1 here"),
-        );
+        let err = openai_err(400, &router_error("bad link https://h/x.png?Signature=secret&x=1 here"));
         assert!(!err.details.contains("secret"), "{}", err.details);
         assert!(err.details.contains("https://h/x.png?…"), "{}", err.details);
     }
@@ -1343,10 +1209,7 @@ mod tests {
 
     #[test]
     fn redact_url_hides_user_info_and_fragment() {
-        assert_eq!(
-            redact_url("https://user:pw@host/p#frag"),
-            "https://…@host/p?…"
-        );
+        assert_eq!(redact_url("https://user:pw@host/p#frag"), "https://…@host/p?…");
         assert_eq!(redact_url("not a url"), "not a url");
     }
 
@@ -1391,10 +1254,7 @@ mod tests {
                 for shape in [ResponseShape::OpenAi, ResponseShape::Native] {
                     for status in [200, 429, 502] {
                         let result = parse_response(shape, status, None, &bytes[..end]);
-                        if end < bytes.len().saturating_sub(2)
-                            && status == 200
-                            && body.starts_with('{')
-                        {
+                        if end < bytes.len().saturating_sub(2) && status == 200 && body.starts_with('{') {
                             assert!(result.is_err(), "prefix {end} of {body}");
                         }
                     }
@@ -1438,10 +1298,7 @@ mod tests {
 
     #[test]
     fn response_shape_serializes_as_short_names() {
-        assert_eq!(
-            serde_json::to_string(&ResponseShape::OpenAi).unwrap(),
-            "\"openai\""
-        );
+        assert_eq!(serde_json::to_string(&ResponseShape::OpenAi).unwrap(), "\"openai\"");
         assert_eq!(
             serde_json::from_str::<ResponseShape>("\"native\"").unwrap(),
             ResponseShape::Native

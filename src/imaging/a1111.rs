@@ -13,15 +13,7 @@ use crate::metadata::ImageMeta;
 const NEGATIVE_PREFIX: &str = "Negative prompt:";
 
 /// Keys that mark a last line as the parameter line even when it has few pairs.
-const KNOWN_KEYS: [&str; 7] = [
-    "Steps",
-    "Sampler",
-    "CFG scale",
-    "Seed",
-    "Size",
-    "Model",
-    "Model hash",
-];
+const KNOWN_KEYS: [&str; 7] = ["Steps", "Sampler", "CFG scale", "Seed", "Size", "Model", "Model hash"];
 
 /// Provider recorded for metadata parsed from another tool's text.
 const IMPORT_PROVIDER: &str = "import";
@@ -41,10 +33,8 @@ pub fn to_a1111(meta: &ImageMeta) -> String {
         pairs.push(format!("Seed: {seed}"));
     }
     if !meta.size.is_empty() {
-        let size = Size::parse(&meta.size).map_or_else(
-            |_| meta.size.clone(),
-            |size| format!("{}x{}", size.width, size.height),
-        );
+        let size = Size::parse(&meta.size)
+            .map_or_else(|_| meta.size.clone(), |size| format!("{}x{}", size.width, size.height));
         pairs.push(format!("Size: {}", quote_if_needed(&size)));
     }
     if !meta.model.is_empty() {
@@ -60,10 +50,7 @@ pub fn to_a1111(meta: &ImageMeta) -> String {
 /// Wraps `value` in double quotes (escaping `"` and `\`) when it would break the pair list.
 fn quote_if_needed(value: &str) -> String {
     if value.contains([',', '"', '\n']) || value.trim() != value {
-        let escaped = value
-            .replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('\n', " ");
+        let escaped = value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', " ");
         format!("\"{escaped}\"")
     } else {
         value.to_owned()
@@ -128,9 +115,7 @@ fn apply_pair(meta: &mut ImageMeta, key: &str, value: &str) {
 /// `Key: value` pairs, with at least three pairs or one well-known key.
 fn parameter_line(line: &str) -> Option<Vec<(String, String)>> {
     let pairs = split_pairs(line)?;
-    let known = pairs
-        .iter()
-        .any(|(key, _)| KNOWN_KEYS.contains(&key.as_str()));
+    let known = pairs.iter().any(|(key, _)| KNOWN_KEYS.contains(&key.as_str()));
     (pairs.len() >= 3 || known).then_some(pairs)
 }
 
@@ -200,10 +185,7 @@ Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 12345, Size: 512x768, Model has
     #[test]
     fn parses_a_real_a1111_sample() {
         let meta = parse_a1111(A1111_SAMPLE);
-        assert_eq!(
-            meta.prompt,
-            "masterpiece, a castle on a hill,\nsunset, dramatic clouds"
-        );
+        assert_eq!(meta.prompt, "masterpiece, a castle on a hill,\nsunset, dramatic clouds");
         assert_eq!(meta.negative_prompt, "blurry, lowres,\nbad hands");
         assert_eq!(meta.seed, Some(12345));
         assert_eq!(meta.size, "512*768");
@@ -214,10 +196,7 @@ Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 12345, Size: 512x768, Model has
     #[test]
     fn parses_windows_line_endings() {
         let meta = parse_a1111("a cat\r\nNegative prompt: dog\r\nSteps: 4, Seed: 9, Size: 64x32");
-        assert_eq!(
-            (meta.prompt.as_str(), meta.negative_prompt.as_str()),
-            ("a cat", "dog")
-        );
+        assert_eq!((meta.prompt.as_str(), meta.negative_prompt.as_str()), ("a cat", "dog"));
         assert_eq!((meta.seed, meta.size.as_str()), (Some(9), "64*32"));
     }
 
@@ -286,9 +265,6 @@ Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 12345, Size: 512x768, Model has
             let meta = parse_a1111(input);
             assert_eq!(meta.provider, "import");
         }
-        assert_eq!(
-            parse_a1111("Seed: 99999999999999999999, Size: 9x, Model: m").seed,
-            None
-        );
+        assert_eq!(parse_a1111("Seed: 99999999999999999999, Size: 9x, Model: m").seed, None);
     }
 }

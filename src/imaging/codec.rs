@@ -54,18 +54,10 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage> {
     reader.limits(limits.to_image_limits());
     // The bytes come from the network: a decoder bug must not take the worker down.
     let image = std::panic::catch_unwind(move || reader.decode())
-        .map_err(|_| {
-            Error::image(format!(
-                "the {} decoder failed on this image",
-                format_name(format)
-            ))
-        })?
+        .map_err(|_| Error::image(format!("the {} decoder failed on this image", format_name(format))))?
         .map_err(|err| decode_error(format, limits, &err))?;
     if image.width() == 0 || image.height() == 0 {
-        return Err(Error::image(format!(
-            "the {} image is empty",
-            format_name(format)
-        )));
+        return Err(Error::image(format!("the {} image is empty", format_name(format))));
     }
     Ok(image)
 }
@@ -106,15 +98,13 @@ pub fn encode_as(image: &DynamicImage, format: ImageFormat, quality: u8) -> Resu
     let result = match format {
         ImageFormat::Png => match image {
             DynamicImage::ImageRgb32F(_) | DynamicImage::ImageRgba32F(_) => {
-                DynamicImage::ImageRgba16(image.to_rgba16())
-                    .write_with_encoder(PngEncoder::new(&mut out))
+                DynamicImage::ImageRgba16(image.to_rgba16()).write_with_encoder(PngEncoder::new(&mut out))
             }
             _ => image.write_with_encoder(PngEncoder::new(&mut out)),
         },
-        ImageFormat::Jpeg => flatten(image).write_with_encoder(JpegEncoder::new_with_quality(
-            &mut out,
-            quality.clamp(1, 100),
-        )),
+        ImageFormat::Jpeg => {
+            flatten(image).write_with_encoder(JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100)))
+        }
         ImageFormat::WebP => {
             let encoder = WebPEncoder::new_lossless(&mut out);
             if image.color().has_alpha() {
@@ -125,11 +115,7 @@ pub fn encode_as(image: &DynamicImage, format: ImageFormat, quality: u8) -> Resu
         }
     };
     result.map_err(|err| {
-        Error::image(format!(
-            "could not encode the image as {}",
-            format_name(format)
-        ))
-        .with_details(err.to_string())
+        Error::image(format!("could not encode the image as {}", format_name(format))).with_details(err.to_string())
     })?;
     Ok(out)
 }
@@ -169,12 +155,7 @@ mod tests {
 
     fn sample() -> DynamicImage {
         DynamicImage::ImageRgba8(image::RgbaImage::from_fn(40, 30, |x, y| {
-            image::Rgba([
-                x as u8 * 6,
-                y as u8 * 8,
-                100,
-                if x < 20 { 255 } else { 128 },
-            ])
+            image::Rgba([x as u8 * 6, y as u8 * 8, 100, if x < 20 { 255 } else { 128 }])
         }))
     }
 
@@ -209,11 +190,7 @@ mod tests {
     fn refuses_a_huge_ihdr_quickly_without_allocating() {
         let start = Instant::now();
         let err = decode(&png_claiming(60_000, 60_000), &DecodeLimits::default()).unwrap_err();
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "{:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
         assert_eq!(err.kind, ErrorKind::Image);
         assert!(err.message.contains("too large"), "{}", err.message);
     }
@@ -230,14 +207,8 @@ mod tests {
             max_alloc: 1000,
             ..DecodeLimits::default()
         };
-        assert_eq!(
-            decode(&png, &tiny_memory).unwrap_err().kind,
-            ErrorKind::Image
-        );
-        assert_eq!(
-            decode(&png, &DecodeLimits::default()).unwrap().dimensions(),
-            (40, 30)
-        );
+        assert_eq!(decode(&png, &tiny_memory).unwrap_err().kind, ErrorKind::Image);
+        assert_eq!(decode(&png, &DecodeLimits::default()).unwrap().dimensions(), (40, 30));
     }
 
     #[test]

@@ -63,14 +63,8 @@ mod tests {
 
     #[test]
     fn sniffs_magic_bytes() {
-        assert_eq!(
-            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
-            Some(ImageFormat::Png)
-        );
-        assert_eq!(
-            sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF"),
-            Some(ImageFormat::Jpeg)
-        );
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some(ImageFormat::Png));
+        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF"), Some(ImageFormat::Jpeg));
         assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 "), Some(ImageFormat::WebP));
         for garbage in [
             &b""[..],
@@ -90,11 +84,7 @@ mod tests {
         let names: Vec<_> = all.iter().map(|f| (f.extension(), f.mime())).collect();
         assert_eq!(
             names,
-            [
-                ("png", "image/png"),
-                ("jpg", "image/jpeg"),
-                ("webp", "image/webp")
-            ]
+            [("png", "image/png"), ("jpg", "image/jpeg"), ("webp", "image/webp")]
         );
     }
 }

@@ -63,9 +63,8 @@ pub fn ingest(bytes: &[u8], meta: &ImageMeta, limits: &DecodeLimits) -> Result<I
 
 /// `png` with `meta` embedded under both text keywords.
 fn embed_meta(png: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
-    let json = serde_json::to_string(meta).map_err(|err| {
-        Error::image("could not serialise the image metadata").with_details(err.to_string())
-    })?;
+    let json = serde_json::to_string(meta)
+        .map_err(|err| Error::image("could not serialise the image metadata").with_details(err.to_string()))?;
     let a1111 = to_a1111(meta);
     embed_png_text(png, &[(PICTOR_TEXT_KEY, &json), (A1111_TEXT_KEY, &a1111)])
 }
@@ -86,6 +85,17 @@ pub fn read_metadata(bytes: &[u8]) -> Option<ImageMeta> {
     text_of(PICTOR_TEXT_KEY)
         .and_then(|json| serde_json::from_str::<ImageMeta>(json).ok())
         .or_else(|| text_of(A1111_TEXT_KEY).map(parse_a1111))
+}
+
+/// The embedded metadata (or empty metadata) and the pixel size of a stored file, read
+/// from its header without decoding pixels. Used to re-catalogue files after a crash.
+pub fn read_meta_and_size(bytes: &[u8]) -> Option<(ImageMeta, u32, u32)> {
+    let (width, height) = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?
+        .into_dimensions()
+        .ok()?;
+    Some((read_metadata(bytes).unwrap_or_default(), width, height))
 }
 
 #[cfg(test)]
@@ -116,11 +126,7 @@ mod tests {
 
     fn picture(width: u32, height: u32) -> DynamicImage {
         DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
-            image::Rgb([
-                (x * 3 % 256) as u8,
-                (y * 5 % 256) as u8,
-                ((x ^ y) % 256) as u8,
-            ])
+            image::Rgb([(x * 3 % 256) as u8, (y * 5 % 256) as u8, ((x ^ y) % 256) as u8])
         }))
     }
 
@@ -172,10 +178,7 @@ mod tests {
             assert_eq!(ingested.format, ours);
             assert_eq!(ingested.bytes, original);
             assert_eq!((ingested.width, ingested.height), (500, 700));
-            assert_eq!(
-                decode_thumbnail(&ingested.thumbnail).unwrap().dimensions(),
-                (229, 320)
-            );
+            assert_eq!(decode_thumbnail(&ingested.thumbnail).unwrap().dimensions(), (229, 320));
             assert_eq!(read_metadata(&ingested.bytes), None);
         }
     }
@@ -183,12 +186,7 @@ mod tests {
     #[test]
     fn ingest_refuses_garbage_and_oversized_images() {
         let meta = chinese_meta();
-        let err = ingest(
-            b"<html>not an image</html>",
-            &meta,
-            &DecodeLimits::default(),
-        )
-        .unwrap_err();
+        let err = ingest(b"<html>not an image</html>", &meta, &DecodeLimits::default()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Image);
         let png = encoded(&picture(64, 64), image::ImageFormat::Png);
         let small = DecodeLimits {
@@ -196,15 +194,10 @@ mod tests {
             max_height: 32,
             ..DecodeLimits::default()
         };
-        assert_eq!(
-            ingest(&png, &meta, &small).unwrap_err().kind,
-            ErrorKind::Image
-        );
+        assert_eq!(ingest(&png, &meta, &small).unwrap_err().kind, ErrorKind::Image);
         let truncated = &png[..png.len() / 2];
         assert_eq!(
-            ingest(truncated, &meta, &DecodeLimits::default())
-                .unwrap_err()
-                .kind,
+            ingest(truncated, &meta, &DecodeLimits::default()).unwrap_err().kind,
             ErrorKind::Image
         );
     }

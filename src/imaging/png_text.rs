@@ -56,11 +56,8 @@ fn chunks(png: &[u8]) -> Result<Vec<Chunk<'_>>> {
     let mut rest = body;
     while !rest.is_empty() {
         let offset = png.len() - rest.len();
-        let (chunk, tail) = next_chunk(rest).ok_or_else(|| {
-            Error::image(format!(
-                "the PNG is truncated or damaged (chunk at byte {offset})"
-            ))
-        })?;
+        let (chunk, tail) = next_chunk(rest)
+            .ok_or_else(|| Error::image(format!("the PNG is truncated or damaged (chunk at byte {offset})")))?;
         if chunks.is_empty() && chunk.kind != IHDR {
             return Err(Error::image("the PNG does not start with an IHDR chunk"));
         }
@@ -141,18 +138,12 @@ pub fn embed_png_text(png: &[u8], entries: &[(&str, &str)]) -> Result<Vec<u8>> {
     for (keyword, text) in entries {
         validate_keyword(keyword)?;
         if text.len() > MAX_TEXT_BYTES {
-            return Err(Error::invalid(format!(
-                "the text for “{keyword}” is larger than 1 MiB"
-            )));
+            return Err(Error::invalid(format!("the text for “{keyword}” is larger than 1 MiB")));
         }
     }
     let chunks = chunks(png)?;
-    let replaced = |chunk: &Chunk<'_>| {
-        chunk.is_text()
-            && entries
-                .iter()
-                .any(|(keyword, _)| chunk.keyword() == keyword.as_bytes())
-    };
+    let replaced =
+        |chunk: &Chunk<'_>| chunk.is_text() && entries.iter().any(|(keyword, _)| chunk.keyword() == keyword.as_bytes());
     let added: usize = entries.iter().map(|(k, t)| k.len() + t.len() + 17).sum();
     let mut out = Vec::with_capacity(png.len() + added);
     out.extend_from_slice(&PNG_SIGNATURE);
@@ -197,22 +188,15 @@ fn read_text_chunk(chunk: &Chunk<'_>) -> Result<(String, String)> {
         return Err(malformed());
     }
     let keyword_text = latin1(keyword);
-    let too_large = || {
-        Error::image(format!(
-            "the PNG text “{keyword_text}” is larger than 1 MiB"
-        ))
-    };
+    let too_large = || Error::image(format!("the PNG text “{keyword_text}” is larger than 1 MiB"));
     let compressed = match chunk.kind {
         TEXT => false,
         ZTXT => true,
         _ => itxt_is_compressed(value).ok_or_else(malformed)?,
     };
     let text = if compressed {
-        inflate_text(chunk).ok_or_else(|| {
-            Error::image(format!(
-                "the PNG text “{keyword_text}” is damaged or larger than 1 MiB"
-            ))
-        })?
+        inflate_text(chunk)
+            .ok_or_else(|| Error::image(format!("the PNG text “{keyword_text}” is damaged or larger than 1 MiB")))?
     } else if chunk.kind == TEXT {
         if value.len() > MAX_TEXT_BYTES {
             return Err(too_large());
@@ -223,9 +207,7 @@ fn read_text_chunk(chunk: &Chunk<'_>) -> Result<(String, String)> {
         if text.len() > MAX_TEXT_BYTES {
             return Err(too_large());
         }
-        std::str::from_utf8(text)
-            .map_err(|_| malformed())?
-            .to_owned()
+        std::str::from_utf8(text).map_err(|_| malformed())?.to_owned()
     };
     Ok((keyword_text, text))
 }
@@ -303,8 +285,7 @@ mod tests {
 
     /// A small valid RGB PNG made with the `image` crate.
     fn sample_png() -> Vec<u8> {
-        let image =
-            image::RgbImage::from_fn(3, 2, |x, y| image::Rgb([x as u8 * 40, y as u8 * 90, 7]));
+        let image = image::RgbImage::from_fn(3, 2, |x, y| image::Rgb([x as u8 * 40, y as u8 * 90, 7]));
         let mut out = Vec::new();
         image
             .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
@@ -318,11 +299,7 @@ mod tests {
 
     #[test]
     fn itxt_round_trips_chinese_text() {
-        let png = embed_png_text(
-            &sample_png(),
-            &[("pictor", "一幅传统的中国山水画"), ("other", "ascii")],
-        )
-        .unwrap();
+        let png = embed_png_text(&sample_png(), &[("pictor", "一幅传统的中国山水画"), ("other", "ascii")]).unwrap();
         assert_eq!(
             texts_of(&png),
             vec![
@@ -363,10 +340,7 @@ mod tests {
         let mut chunk = Vec::new();
         write_chunk(&mut chunk, TEXT, b"parameters\0from A1111").unwrap();
         png.splice(iend_start..iend_start, chunk);
-        assert_eq!(
-            texts_of(&png),
-            vec![("parameters".to_owned(), "from A1111".to_owned())]
-        );
+        assert_eq!(texts_of(&png), vec![("parameters".to_owned(), "from A1111".to_owned())]);
         let replaced = embed_png_text(&png, &[("parameters", "from Pictor")]).unwrap();
         assert_eq!(
             texts_of(&replaced),
@@ -394,10 +368,7 @@ mod tests {
     }
 
     /// A 1×1 grey PNG carrying the given text chunks, written by the `png` crate.
-    fn png_with_text(
-        ztxt: Vec<png::text_metadata::ZTXtChunk>,
-        itxt: Vec<png::text_metadata::ITXtChunk>,
-    ) -> Vec<u8> {
+    fn png_with_text(ztxt: Vec<png::text_metadata::ZTXtChunk>, itxt: Vec<png::text_metadata::ITXtChunk>) -> Vec<u8> {
         let mut info = png::Info::with_size(1, 1);
         info.color_type = png::ColorType::Grayscale;
         info.bit_depth = png::BitDepth::Eight;
@@ -429,10 +400,7 @@ mod tests {
     fn refuses_compressed_text_larger_than_the_limit() {
         let bomb = png::text_metadata::ZTXtChunk::new("bomb", "a".repeat(MAX_TEXT_BYTES + 10));
         let png = png_with_text(vec![bomb], Vec::new());
-        assert!(
-            png.len() < MAX_TEXT_BYTES / 10,
-            "the text should compress well"
-        );
+        assert!(png.len() < MAX_TEXT_BYTES / 10, "the text should compress well");
         let err = read_png_text(&png).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Image);
         assert!(err.message.contains("1 MiB"), "{}", err.message);
@@ -440,13 +408,9 @@ mod tests {
 
     #[test]
     fn reads_text_chunks_of_pngsuite_files() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/pngsuite");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/pngsuite");
         let ztxt = read_png_text(&std::fs::read(dir.join("ctzn0g04.png")).unwrap()).unwrap();
-        assert!(
-            ztxt.iter().any(|(k, t)| k == "Title" && t == "PngSuite"),
-            "{ztxt:?}"
-        );
+        assert!(ztxt.iter().any(|(k, t)| k == "Title" && t == "PngSuite"), "{ztxt:?}");
         let japanese = read_png_text(&std::fs::read(dir.join("ctjn0g04.png")).unwrap()).unwrap();
         assert!(japanese.len() >= 3, "{japanese:?}");
         assert!(japanese.iter().any(|(_, t)| !t.is_ascii()), "{japanese:?}");
@@ -483,9 +447,6 @@ mod tests {
         let mut chunk = Vec::new();
         write_chunk(&mut chunk, ITXT, b"key\0\x07\0\0\0text").unwrap();
         png.splice(iend_start..iend_start, chunk);
-        assert_eq!(
-            read_png_text(&png).unwrap_err().kind,
-            crate::ErrorKind::Image
-        );
+        assert_eq!(read_png_text(&png).unwrap_err().kind, crate::ErrorKind::Image);
     }
 }

@@ -22,10 +22,7 @@ pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "webp"];
 /// The canonical extension for `extension` (`"PNG"` → `"png"`, `"jpeg"` → `"jpg"`),
 /// or an invalid-request error for anything that is not PNG, JPEG or WebP.
 pub fn normalize_extension(extension: &str) -> Result<&'static str> {
-    let lower = extension
-        .trim()
-        .trim_start_matches('.')
-        .to_ascii_lowercase();
+    let lower = extension.trim().trim_start_matches('.').to_ascii_lowercase();
     match lower.as_str() {
         "png" => Ok("png"),
         "jpg" | "jpeg" => Ok("jpg"),
@@ -40,8 +37,7 @@ pub fn normalize_extension(extension: &str) -> Result<&'static str> {
 /// `/` as it is stored in the catalogue.
 pub fn relative_image_path(created_ms: i64, id: &str, extension: &str) -> String {
     let nanos = i128::from(created_ms).saturating_mul(1_000_000);
-    let date =
-        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let date = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     format!(
         "{}/{:04}/{:02}/{id}.{extension}",
         super::paths::IMAGES_DIR,
@@ -76,15 +72,11 @@ pub fn is_temp_name(name: &str) -> bool {
 /// creating parent directories. On failure no temp file is left and the error names the path.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    create_dirs_durably(dir)
-        .map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
+    fs::create_dir_all(dir).map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
     let temp = temp_path_for(path);
     if let Err(err) = write_synced(&temp, bytes) {
         remove_if_present(&temp);
-        return Err(Error::storage(
-            format!("could not write {}", temp.display()),
-            err,
-        ));
+        return Err(Error::storage(format!("could not write {}", temp.display()), err));
     }
     if let Err(err) = fs::rename(&temp, path) {
         remove_if_present(&temp);
@@ -93,27 +85,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             err,
         ));
     }
-    sync_directory(dir)
-        .map_err(|err| Error::storage(format!("could not flush folder {}", dir.display()), err))
-}
-
-/// Creates `dir` and its missing ancestors, and flushes the parent of each folder it
-/// created, so a new `YYYY/MM` folder survives a crash along with the file in it.
-fn create_dirs_durably(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let created: Vec<&Path> = dir
-        .ancestors()
-        .take_while(|ancestor| !ancestor.exists())
-        .collect();
-    fs::create_dir_all(dir)?;
-    for new_dir in created.iter().rev() {
-        if let Some(parent) = new_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            sync_directory(parent)?;
-        }
-    }
-    Ok(())
+    sync_directory(dir).map_err(|err| Error::storage(format!("could not flush folder {}", dir.display()), err))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -194,10 +166,7 @@ mod tests {
             relative_image_path(1_709_251_200_000, "ID", "jpg"),
             "images/2024/03/ID.jpg"
         );
-        assert_eq!(
-            relative_image_path(i64::MAX, "ID", "png"),
-            "images/1970/01/ID.png"
-        );
+        assert_eq!(relative_image_path(i64::MAX, "ID", "png"), "images/1970/01/ID.png");
     }
 
     #[test]

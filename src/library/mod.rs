@@ -76,9 +76,8 @@ impl Library {
     /// and runs recovery, using `reader` to rebuild the rows of orphaned image files.
     pub fn open_with(paths: LibraryPaths, reader: MetadataReader<'_>) -> Result<Self> {
         for dir in [&paths.data_dir, &paths.images_dir(), &paths.thumbs_dir] {
-            std::fs::create_dir_all(dir).map_err(|err| {
-                Error::storage(format!("could not create folder {}", dir.display()), err)
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
         }
         let database = paths.database_file();
         let mut writer = open_connection(&database)?;
@@ -146,27 +145,17 @@ fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {
-    let in_context = |err: rusqlite::Error| {
-        Error::storage(
-            format!("could not open the library database {}", path.display()),
-            err,
-        )
-    };
+    let in_context =
+        |err: rusqlite::Error| Error::storage(format!("could not open the library database {}", path.display()), err);
     let conn = Connection::open(path).map_err(in_context)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(in_context)?;
-    let mode = retry_while_busy(|| {
-        conn.query_row("PRAGMA journal_mode = WAL", [], |row| {
-            row.get::<_, String>(0)
-        })
-    })
-    .map_err(in_context)?;
+    let mode = retry_while_busy(|| conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0)))
+        .map_err(in_context)?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(%mode, path = %path.display(), "the library database could not switch to WAL");
     }
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(in_context)?;
-    conn.pragma_update(None, "foreign_keys", true)
-        .map_err(in_context)?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(in_context)?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(in_context)?;
     Ok(conn)
 }
 
@@ -213,21 +202,14 @@ mod tests {
         assert!(library.paths().images_dir().is_dir());
         assert!(library.paths().thumbs_dir.is_dir());
         assert_eq!(library.recovery_report(), &RecoveryReport::default());
-        assert_eq!(
-            library.thumbnail_path("ABC"),
-            dir.path().join("lib/thumbs/ABC.jpg")
-        );
+        assert_eq!(library.thumbnail_path("ABC"), dir.path().join("lib/thumbs/ABC.jpg"));
     }
 
     #[test]
     fn a_file_that_is_not_a_database_is_a_storage_error() {
         let dir = tempfile::tempdir().unwrap();
         let paths = LibraryPaths::in_dir(dir.path());
-        std::fs::write(
-            paths.database_file(),
-            b"this is not a database, just text long enough",
-        )
-        .unwrap();
+        std::fs::write(paths.database_file(), b"this is not a database, just text long enough").unwrap();
         let err = Library::open(paths).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Storage);
         assert!(err.message.contains("library.sqlite3"), "{}", err.message);

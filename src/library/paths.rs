@@ -76,10 +76,7 @@ mod tests {
         let paths = LibraryPaths::in_dir(Path::new("/tmp/lib"));
         assert_eq!(paths.data_dir, PathBuf::from("/tmp/lib"));
         assert_eq!(paths.thumbs_dir, PathBuf::from("/tmp/lib/thumbs"));
-        assert_eq!(
-            paths.database_file(),
-            PathBuf::from("/tmp/lib/library.sqlite3")
-        );
+        assert_eq!(paths.database_file(), PathBuf::from("/tmp/lib/library.sqlite3"));
         assert_eq!(paths.images_dir(), PathBuf::from("/tmp/lib/images"));
     }
 }

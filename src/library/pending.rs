@@ -26,9 +26,8 @@ impl Library {
     /// Stores a pending download: a new one when `pending.id` is 0, else replaces the
     /// stored one with that id (to record another attempt). The URL must be absolute.
     pub fn add_pending(&self, pending: &PendingDownload) -> Result<()> {
-        url::Url::parse(&pending.url).map_err(|err| {
-            Error::invalid(format!("“{}” is not a download link: {err}", pending.url))
-        })?;
+        url::Url::parse(&pending.url)
+            .map_err(|err| Error::invalid(format!("“{}” is not a download link: {err}", pending.url)))?;
         let meta_json = serde_json::to_string(&pending.meta)
             .map_err(|err| Error::storage("could not encode image metadata", err))?;
         let id = (pending.id != 0).then_some(pending.id);
@@ -37,7 +36,13 @@ impl Library {
                 "INSERT OR REPLACE INTO pending_downloads (id, url, meta_json, deadline_ms, attempts) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![id, pending.url, meta_json, pending.deadline_ms, pending.attempts])?;
+            .execute(params![
+                id,
+                pending.url,
+                meta_json,
+                pending.deadline_ms,
+                pending.attempts
+            ])?;
             Ok(())
         })
     }
@@ -47,10 +52,7 @@ impl Library {
     pub fn pending(&self) -> Result<Vec<PendingDownload>> {
         let now = ImageMeta::now_ms();
         self.write(|tx| {
-            tx.execute(
-                "DELETE FROM pending_downloads WHERE deadline_ms <= ?1",
-                [now],
-            )?;
+            tx.execute("DELETE FROM pending_downloads WHERE deadline_ms <= ?1", [now])?;
             live_pending(tx)
         })
     }

@@ -61,12 +61,7 @@ impl Filter {
         if query.favorites_only {
             filter.add("favorite = 1", []);
         }
-        if let Some(model) = query
-            .model
-            .as_deref()
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-        {
+        if let Some(model) = query.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
             filter.add("model = ?", [Value::Text(model.to_owned())]);
         }
         if let Some(since) = query.since_ms {
@@ -140,9 +135,7 @@ impl Library {
             "SELECT {RECORD_COLUMNS} FROM images WHERE {} {LISTING_ORDER}",
             filter.where_clause()
         );
-        let limit = query
-            .limit
-            .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        let limit = query.limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         let values = filter
             .values
@@ -158,10 +151,7 @@ impl Library {
     /// How many images match `query` (ignoring its limit and offset).
     pub fn count(&self, query: &Query) -> Result<usize> {
         let filter = Filter::for_query(query);
-        let sql = format!(
-            "SELECT count(*) FROM images WHERE {}",
-            filter.where_clause()
-        );
+        let sql = format!("SELECT count(*) FROM images WHERE {}", filter.where_clause());
         self.read(|conn| {
             let count: i64 = conn
                 .prepare_cached(&sql)?
@@ -173,12 +163,7 @@ impl Library {
     /// The image with exactly this id, live or trashed.
     pub fn get(&self, id: &str) -> Result<Option<ImageRecord>> {
         let sql = format!("SELECT {RECORD_COLUMNS} FROM images WHERE id = ?1");
-        self.read(|conn| {
-            Ok(conn
-                .prepare_cached(&sql)?
-                .query_row([id], record_from_row)
-                .optional()?)
-        })
+        self.read(|conn| Ok(conn.prepare_cached(&sql)?.query_row([id], record_from_row).optional()?))
     }
 
     /// The full id of the one image (live or trashed) whose id starts with `prefix`
@@ -188,11 +173,7 @@ impl Library {
         if prefix.is_empty() {
             return Err(Error::invalid("give an image id (or its first characters)"));
         }
-        let not_found = || {
-            Error::invalid(format!(
-                "no image in the library has an id starting with “{prefix}”"
-            ))
-        };
+        let not_found = || Error::invalid(format!("no image in the library has an id starting with “{prefix}”"));
         if !prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(not_found());
         }
@@ -209,9 +190,8 @@ impl Library {
     /// The distinct non-empty model names in the library (live or trashed), sorted.
     pub fn models(&self) -> Result<Vec<String>> {
         self.read(|conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT DISTINCT model FROM images WHERE model <> '' ORDER BY model",
-            )?;
+            let mut statement =
+                conn.prepare_cached("SELECT DISTINCT model FROM images WHERE model <> '' ORDER BY model")?;
             let rows = statement.query_map([], |row| row.get(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
@@ -220,9 +200,8 @@ impl Library {
 
 /// Up to two ids starting with `prefix` (ids are upper-case Crockford base32, all below `~`).
 fn ids_with_prefix(conn: &Connection, prefix: &str) -> Result<Vec<String>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT id FROM images WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id LIMIT 2",
-    )?;
+    let mut statement =
+        conn.prepare_cached("SELECT id FROM images WHERE id >= ?1 AND id < ?1 || '~' ORDER BY id LIMIT 2")?;
     let rows = statement.query_map(params![prefix], |row| row.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -250,10 +229,7 @@ mod tests {
         let mut filter = Filter::default();
         filter.add_search("  山水  mountain  ab ");
         assert_eq!(filter.conditions.len(), 3);
-        assert_eq!(
-            filter.values.first(),
-            Some(&Value::Text("\"mountain\"".into()))
-        );
+        assert_eq!(filter.values.first(), Some(&Value::Text("\"mountain\"".into())));
         assert_eq!(filter.values.len(), 1 + 3 + 3);
     }
 
@@ -266,10 +242,7 @@ mod tests {
             "EXPLAIN QUERY PLAN SELECT {RECORD_COLUMNS} FROM images WHERE {} {LISTING_ORDER}",
             filter.where_clause()
         );
-        let values = filter
-            .values
-            .into_iter()
-            .chain([Value::Integer(-1), Value::Integer(0)]);
+        let values = filter.values.into_iter().chain([Value::Integer(-1), Value::Integer(0)]);
         let mut statement = conn.prepare(&sql).unwrap();
         let steps = statement
             .query_map(params_from_iter(values), |row| row.get::<_, String>(3))

@@ -108,8 +108,8 @@ pub struct RowPlacement<'a> {
 
 /// Inserts one live, non-favourite row (the full-text index follows by trigger).
 pub fn insert_row(conn: &Connection, meta: &ImageMeta, placement: &RowPlacement<'_>) -> Result<()> {
-    let params_json = serde_json::to_string(meta)
-        .map_err(|err| crate::Error::storage("could not encode image metadata", err))?;
+    let params_json =
+        serde_json::to_string(meta).map_err(|err| crate::Error::storage("could not encode image metadata", err))?;
     conn.prepare_cached(
         "INSERT INTO images (id, created_ms, model, prompt, negative_prompt, revised_prompt, size, seed, \
          prompt_extend, watermark, provider, request_id, params_json, file, width, height) \
@@ -164,12 +164,8 @@ mod tests {
     }
 
     fn read_back(conn: &Connection) -> ImageRecord {
-        conn.query_row(
-            &format!("SELECT {RECORD_COLUMNS} FROM images"),
-            [],
-            record_from_row,
-        )
-        .unwrap()
+        conn.query_row(&format!("SELECT {RECORD_COLUMNS} FROM images"), [], record_from_row)
+            .unwrap()
     }
 
     #[test]
@@ -188,10 +184,7 @@ mod tests {
         assert_eq!(record.meta, meta);
         assert_eq!(
             record.file,
-            PathBuf::from("images")
-                .join("2023")
-                .join("11")
-                .join("01ID.png")
+            PathBuf::from("images").join("2023").join("11").join("01ID.png")
         );
         assert_eq!((record.width, record.height), (3, 4));
         assert!(!record.favorite && !record.missing);
@@ -209,8 +202,7 @@ mod tests {
             height: 1,
         };
         insert_row(&conn, &meta, &placement).unwrap();
-        conn.execute("UPDATE images SET params_json = 'not json'", [])
-            .unwrap();
+        conn.execute("UPDATE images SET params_json = 'not json'", []).unwrap();
         assert_eq!(read_back(&conn).meta, meta);
     }
 }

@@ -44,8 +44,7 @@ pub(super) fn recover(
     reader: MetadataReader<'_>,
 ) -> Result<RecoveryReport> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let temp_files_removed =
-        remove_temp_files(&paths.images_dir()) + remove_temp_files(&paths.thumbs_dir);
+    let temp_files_removed = remove_temp_files(&paths.images_dir()) + remove_temp_files(&paths.thumbs_dir);
     let orphans_restored = restore_orphans(&tx, paths, reader)?;
     let missing_files = refresh_missing(&tx, &paths.data_dir)?;
     tx.commit()?;
@@ -80,11 +79,7 @@ fn remove_temp_files(root: &Path) -> usize {
 }
 
 /// Gives every image file named `<ULID>.<ext>` that has no row a row, rebuilt by `reader`.
-fn restore_orphans(
-    conn: &Connection,
-    paths: &LibraryPaths,
-    reader: MetadataReader<'_>,
-) -> Result<usize> {
+fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataReader<'_>) -> Result<usize> {
     let mut restored = 0;
     for path in files::files_below(&paths.images_dir()) {
         let Some((id, created_ms)) = library_file_id(&path) else {
@@ -212,9 +207,7 @@ mod tests {
         let (found, created) = library_file_id(Path::new(&name)).unwrap();
         assert_eq!(found, id.to_string());
         assert_eq!(created, i64::try_from(id.timestamp_ms()).unwrap());
-        assert!(
-            library_file_id(Path::new(&format!("{}.png", id.to_string().to_lowercase()))).is_none()
-        );
+        assert!(library_file_id(Path::new(&format!("{}.png", id.to_string().to_lowercase()))).is_none());
         assert!(library_file_id(Path::new(&format!("{id}.gif"))).is_none());
         assert!(library_file_id(Path::new("holiday.png")).is_none());
     }
@@ -223,10 +216,7 @@ mod tests {
     fn relative_paths_use_slashes() {
         let base = Path::new("/data");
         let path = base.join("images").join("2024").join("01").join("X.png");
-        assert_eq!(
-            relative_to(base, &path).as_deref(),
-            Some("images/2024/01/X.png")
-        );
+        assert_eq!(relative_to(base, &path).as_deref(), Some("images/2024/01/X.png"));
         assert_eq!(relative_to(Path::new("/other"), &path), None);
     }
 }

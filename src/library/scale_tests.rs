@@ -45,14 +45,8 @@ fn counts_are_right_with_ten_thousand_rows() {
         })
         .unwrap();
     assert_eq!(page.len(), 100);
-    assert_eq!(
-        page.first().unwrap().meta.created_ms,
-        metas.last().unwrap().created_ms
-    );
-    assert!(
-        page.windows(2)
-            .all(|w| w[0].meta.created_ms >= w[1].meta.created_ms)
-    );
+    assert_eq!(page.first().unwrap().meta.created_ms, metas.last().unwrap().created_ms);
+    assert!(page.windows(2).all(|w| w[0].meta.created_ms >= w[1].meta.created_ms));
 
     let search = |text: &str| Query {
         search: text.into(),
@@ -93,8 +87,5 @@ fn counts_are_right_with_ten_thousand_rows() {
             .unwrap(),
         500
     );
-    assert_eq!(
-        library.models().unwrap(),
-        vec!["qwen-image-plus", "wan2.2-t2i-flash"]
-    );
+    assert_eq!(library.models().unwrap(), vec!["qwen-image-plus", "wan2.2-t2i-flash"]);
 }

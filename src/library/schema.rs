@@ -107,8 +107,7 @@ mod tests {
     use super::*;
 
     fn user_version(conn: &Connection) -> i64 {
-        conn.query_row("PRAGMA user_version", [], |row| row.get(0))
-            .unwrap()
+        conn.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap()
     }
 
     #[test]
@@ -137,8 +136,7 @@ mod tests {
     #[test]
     fn refuses_a_database_from_a_newer_version() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "user_version", current_version() + 1)
-            .unwrap();
+        conn.pragma_update(None, "user_version", current_version() + 1).unwrap();
         let err = migrate(&mut conn).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Storage);
         assert!(err.message.contains("newer Pictor"), "{}", err.message);

@@ -61,11 +61,7 @@ impl Library {
 
     /// Marks or unmarks images as favourites; returns how many rows exist among `ids`.
     pub fn set_favorite(&self, ids: &[String], favorite: bool) -> Result<usize> {
-        self.update_each(
-            ids,
-            "UPDATE images SET favorite = ?2 WHERE id = ?1",
-            favorite,
-        )
+        self.update_each(ids, "UPDATE images SET favorite = ?2 WHERE id = ?1", favorite)
     }
 
     /// Moves live images to the trash (soft delete); returns how many were moved.
@@ -100,9 +96,8 @@ impl Library {
             tx.execute("DELETE FROM images WHERE deleted_ms IS NOT NULL", [])?;
             for (id, file) in &doomed {
                 let path = files::resolve_relative(&self.paths.data_dir, file);
-                files::remove_file_if_present(&path).map_err(|err| {
-                    Error::storage(format!("could not delete {}", path.display()), err)
-                })?;
+                files::remove_file_if_present(&path)
+                    .map_err(|err| Error::storage(format!("could not delete {}", path.display()), err))?;
                 remove_if_present(&self.thumbnail_path(id));
             }
             Ok(doomed.len())

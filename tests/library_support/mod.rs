@@ -59,10 +59,7 @@ pub fn insert_meta(library: &Library, meta: &ImageMeta) -> ImageRecord {
 
 /// Inserts an image with `prompt` created in May 2024 (plus `offset_ms`).
 pub fn insert_prompt(library: &Library, prompt: &str, offset_ms: i64) -> ImageRecord {
-    insert_meta(
-        library,
-        &meta(prompt, "qwen-image-plus", MAY_2024_MS + offset_ms),
-    )
+    insert_meta(library, &meta(prompt, "qwen-image-plus", MAY_2024_MS + offset_ms))
 }
 
 /// Every file below `root`, recursively.

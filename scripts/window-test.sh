@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Starts the real app binary under Xvfb with the offline demo, waits for the window
+# titled Pictor, types a Chinese prompt, generates with Ctrl+Enter, and checks:
+# the window drew something, the image reached the library, and the idle window
+# uses no CPU. Screenshots land in target/window-test/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+cargo build --bin pictor
+bin="$CARGO_TARGET_DIR/debug/pictor"
+out="$CARGO_TARGET_DIR/window-test"
+rm -rf "$out"; mkdir -p "$out"
+sandbox=$(mktemp -d)
+display=":$(( 90 + RANDOM % 9 ))"
+cleanup() {
+  [ -n "${app_pid:-}" ] && kill "$app_pid" 2>/dev/null || true
+  [ -n "${xvfb_pid:-}" ] && kill "$xvfb_pid" 2>/dev/null || true
+  rm -rf "$sandbox"
+}
+trap cleanup EXIT
+Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb_pid=$!
+export DISPLAY="$display"
+for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev/null || true
+sleep 1
+
+export PICTOR_DATA_DIR="$sandbox/library" XDG_DATA_HOME="$sandbox/data" XDG_CONFIG_HOME="$sandbox/config" \
+       XDG_CACHE_HOME="$sandbox/cache" PICTOR_DEMO_LATENCY_MS=800 LIBGL_ALWAYS_SOFTWARE=1 LANG=en_US.UTF-8
+start=$(date +%s.%N)
+"$bin" --provider demo >"$out/app.log" 2>&1 &
+app_pid=$!
+window=$(timeout 30 xdotool search --sync --name '^Pictor$' | head -n1) || { echo "FAIL: no window titled Pictor"; cat "$out/app.log"; exit 1; }
+shown=$(date +%s.%N)
+printf 'window mapped %.2f s after start\n' "$(echo "$shown - $start" | bc)"
+sleep 2
+import -window root "$out/start.png"
+colors=$(convert "$out/start.png" -format %k info:)
+echo "start screenshot: $colors colours"
+[ "$colors" -gt 50 ] || { echo "FAIL: the window drew nothing (only $colors colours)"; exit 1; }
+
+# Type a Chinese prompt into the prompt field (the first multi-line field of the compose panel) and generate.
+xdotool mousemove --window "$window" 150 150 click 1
+sleep 0.3
+xdotool type --delay 30 "一幅传统的中国山水画"
+xdotool key ctrl+Return
+for _ in $(seq 60); do
+  count=$("$bin" list --json | wc -l)
+  [ "$count" -ge 1 ] && break
+  sleep 0.5
+done
+[ "${count:-0}" -ge 1 ] || { echo "FAIL: no image reached the library"; import -window root "$out/fail.png"; exit 1; }
+"$bin" list --json | grep -q '山水' || { echo "FAIL: the stored prompt is not the typed one"; "$bin" list --json; exit 1; }
+sleep 2
+import -window root "$out/generated.png"
+echo "generated: $("$bin" list --json | head -n1)"
+
+# Idle: after the job finished the window must not repaint on its own.
+sleep 2
+ticks() { awk '{print $14 + $15}' "/proc/$app_pid/stat"; }
+before=$(ticks); sleep 5; after=$(ticks)
+idle=$((after - before))
+rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$app_pid/status")
+echo "idle CPU over 5 s: $idle ticks; resident memory: $rss MiB"
+[ "$idle" -le 2 ] || { echo "FAIL: the idle window used CPU ($idle ticks in 5 s)"; exit 1; }
+echo "window test passed"

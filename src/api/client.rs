@@ -1,0 +1,274 @@
+//! The HTTP client: one generation request per image, bounded bodies, timeouts,
+//! cancellation, 429 retries, and image downloads that never carry the key.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::provider::Endpoint;
+use crate::api::request::GenerationRequest;
+use crate::api::response::{GenerationResponse, parse_response, parse_retry_after, redact_url};
+use crate::api::secret::ApiKey;
+use crate::error::{Error, ErrorKind, Result};
+
+/// Largest API answer read into memory.
+pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest image download read into memory.
+pub const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Timeouts and limits of the client.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// How long to wait for a TCP/TLS connection.
+    pub connect_timeout: Duration,
+    /// How long one whole request (including the body) may take.
+    pub total_timeout: Duration,
+    /// How many times a rate-limited (429) request is retried.
+    pub max_retries: u32,
+    /// First backoff delay when the server sends no `Retry-After`; doubles each retry.
+    pub initial_backoff: Duration,
+    /// Longest delay honoured from a `Retry-After` header.
+    pub max_retry_after: Duration,
+    /// Largest answer accepted.
+    pub max_response_bytes: u64,
+    /// Largest image accepted.
+    pub max_image_bytes: u64,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(15),
+            total_timeout: Duration::from_secs(300),
+            max_retries: 3,
+            initial_backoff: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(120),
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            max_image_bytes: MAX_IMAGE_BYTES,
+        }
+    }
+}
+
+/// Progress reported while a request runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientEvent {
+    /// The request was rate limited; it is sent again after `delay` (attempt `attempt` of `max`).
+    RetryScheduled {
+        /// How long until the retry.
+        delay: Duration,
+        /// Which retry this will be (1-based).
+        attempt: u32,
+        /// How many retries are allowed.
+        max: u32,
+    },
+}
+
+/// Talks to one provider endpoint.
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    api: reqwest::Client,
+    downloads: reqwest::Client,
+    endpoint: Endpoint,
+    config: ClientConfig,
+}
+
+impl ApiClient {
+    /// A client for `endpoint` with `config`.
+    pub fn new(endpoint: Endpoint, config: ClientConfig) -> Result<Self> {
+        let build = |user_agent: &str| {
+            reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.total_timeout)
+                .user_agent(user_agent)
+                .redirect(reqwest::redirect::Policy::limited(5))
+                .build()
+                .map_err(|err| Error::config(format!("cannot start the HTTP client: {err}")))
+        };
+        let user_agent = concat!("Pictor/", env!("CARGO_PKG_VERSION"));
+        Ok(Self {
+            api: build(user_agent)?,
+            downloads: build(user_agent)?,
+            endpoint,
+            config,
+        })
+    }
+
+    /// The endpoint this client talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Sends one generation request (one image), retrying on 429 as the config allows.
+    /// Never retries after a timeout or gateway error: the image may already be billed.
+    pub async fn generate(
+        &self,
+        request: &GenerationRequest,
+        key: Option<&ApiKey>,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+    ) -> Result<GenerationResponse> {
+        let body = request.body();
+        let mut attempt = 0;
+        loop {
+            let result = cancellable(cancel, self.generate_once(&body, key)).await;
+            match result {
+                Err(err) if err.kind == ErrorKind::RateLimited && attempt < self.config.max_retries => {
+                    attempt += 1;
+                    let backoff = self.config.initial_backoff * 2u32.saturating_pow(attempt - 1);
+                    let delay = err.retry_after.unwrap_or(backoff).min(self.config.max_retry_after);
+                    tracing::info!(attempt, delay_s = delay.as_secs_f32(), "rate limited; retrying");
+                    on_event(ClientEvent::RetryScheduled {
+                        delay,
+                        attempt,
+                        max: self.config.max_retries,
+                    });
+                    cancellable(cancel, async {
+                        tokio::time::sleep(delay).await;
+                        Ok(())
+                    })
+                    .await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn generate_once(&self, body: &serde_json::Value, key: Option<&ApiKey>) -> Result<GenerationResponse> {
+        let mut builder = self
+            .api
+            .post(self.endpoint.url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        if let Some(key) = key {
+            builder = builder.header(AUTHORIZATION, format!("Bearer {}", key.expose()));
+        }
+        let response = builder.send().await.map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let bytes = read_bounded(response, self.config.max_response_bytes, ErrorKind::BadResponse).await?;
+        parse_response(self.endpoint.provider.shape(), status, retry_after, &bytes)
+    }
+
+    /// Downloads one pre-signed image link. Sends no `Authorization` header (the link is
+    /// signed, and the key must never reach another host) and bounds the size.
+    pub async fn download(&self, url: &str, cancel: &CancellationToken) -> Result<Vec<u8>> {
+        cancellable(cancel, self.download_once(url)).await
+    }
+
+    async fn download_once(&self, url: &str) -> Result<Vec<u8>> {
+        let response = self
+            .downloads
+            .get(url)
+            .send()
+            .await
+            .map_err(|err| download_error(&err))?;
+        let status = response.status();
+        if !status.is_success() {
+            let is_xml = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.contains("xml"));
+            let body = read_bounded(response, 64 * 1024, ErrorKind::Download)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
+            let expired = status.as_u16() == 403 && (is_xml || text.contains("<Error>")) && text.contains("expired");
+            let message = if expired {
+                "the image link has expired (links are valid for 24 hours)".to_owned()
+            } else if status.as_u16() == 403 {
+                "the image host refused the link (HTTP 403)".to_owned()
+            } else {
+                format!("the image host answered HTTP {}", status.as_u16())
+            };
+            return Err(Error::new(ErrorKind::Download, message)
+                .with_status(status.as_u16())
+                .with_details(truncate(&text, 4096)));
+        }
+        read_bounded(response, self.config.max_image_bytes, ErrorKind::Download).await
+    }
+}
+
+/// Runs `work` unless `cancel` fires first; a cancelled request returns at once.
+async fn cancellable<T>(cancel: &CancellationToken, work: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => Err(Error::new(ErrorKind::Cancelled, "")),
+        result = work => result,
+    }
+}
+
+/// Reads a body up to `limit` bytes; a larger one is refused without reading it all.
+async fn read_bounded(response: reqwest::Response, limit: u64, kind: ErrorKind) -> Result<Vec<u8>> {
+    let too_big = || Error::new(kind, format!("the answer is larger than {} MiB", limit / (1024 * 1024)));
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_big());
+    }
+    let capacity = usize::try_from(declared.unwrap_or(0).min(limit)).unwrap_or(0);
+    let mut body = Vec::with_capacity(capacity);
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|err| match kind {
+            ErrorKind::Download => download_error(&err),
+            _ => transport_error(err),
+        })?;
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Maps a transport failure of the API request to an error kind.
+fn transport_error(err: reqwest::Error) -> Error {
+    if err.is_timeout() {
+        Error::new(ErrorKind::Timeout, "no complete answer within the request timeout")
+    } else if err.is_connect() {
+        Error::new(ErrorKind::Network, "could not connect to the service").with_details(redacted(&err))
+    } else if err.is_body() || err.is_decode() {
+        Error::new(ErrorKind::Network, "the connection broke while the answer arrived").with_details(redacted(&err))
+    } else {
+        Error::new(ErrorKind::Network, "the request failed").with_details(redacted(&err))
+    }
+}
+
+/// Maps a transport failure of an image download to a `download` (or `timeout`) error.
+fn download_error(err: &reqwest::Error) -> Error {
+    if err.is_timeout() {
+        Error::new(ErrorKind::Timeout, "the image download timed out")
+    } else {
+        Error::new(ErrorKind::Download, "the image download failed").with_details(redacted(err))
+    }
+}
+
+/// The error's text without its URL's query string (signed links are secrets).
+fn redacted(err: &reqwest::Error) -> String {
+    let text = err.to_string();
+    match err.url() {
+        Some(url) => text.replace(url.as_str(), &redact_url(url.as_str())),
+        None => text,
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}

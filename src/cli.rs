@@ -1,0 +1,558 @@
+//! The command line: the same operations as the window, on the same library.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::client::{ApiClient, ClientConfig, ClientEvent};
+use crate::api::provider::{Endpoint, Provider};
+use crate::api::request::{DEFAULT_MODEL, GenerationParams, GenerationRequest, MAX_SEED, Size};
+use crate::api::secret::ApiKey;
+use crate::demo::DemoServer;
+use crate::error::{Error, ErrorKind, Result};
+use crate::generate::Generator;
+use crate::library::{ImageRecord, Library, LibraryPaths, Query};
+use crate::secrets::Secrets;
+use crate::settings::{ExportFormat, Settings};
+
+/// Pictor: create images with Qwen-Image / Wan models and keep every one.
+#[derive(Debug, Parser)]
+#[command(name = "pictor", version, about)]
+pub struct Cli {
+    /// Provider and base URL (also used by the window).
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// A subcommand; without one, the window opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectionArgs {
+    /// apple-router (default), dashscope, dashscope-intl, openai-compatible or demo.
+    #[arg(long, global = true)]
+    pub provider: Option<Provider>,
+    /// Replaces scheme, host and port of the provider's URL (keeps its path).
+    #[arg(long, global = true)]
+    pub base_url: Option<String>,
+    /// Allow a plain-http base URL to a non-local host (the key travels unencrypted).
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate images and store them in the library.
+    Generate(GenerateArgs),
+    /// List images in the library.
+    List(ListArgs),
+    /// Add PNG, JPEG or WebP files to the library.
+    Import(ImportArgs),
+    /// Write copies of images to a folder.
+    Export(ExportArgs),
+    /// Move images to the trash.
+    Delete(IdsArgs),
+    /// Bring images back from the trash.
+    Restore(IdsArgs),
+    /// Manage the API key in the OS keyring.
+    Key {
+        /// set, status or clear.
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+/// `pictor generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The prompt.
+    pub prompt: String,
+    /// What to avoid.
+    #[arg(long, default_value = "")]
+    pub negative: String,
+    /// Model name (any name is accepted).
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    /// Size as W*H, WxH or W×H.
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Seed (0..=2147483647); with --count N the images use S, S+1, …
+    #[arg(long)]
+    pub seed: Option<u32>,
+    /// How many images (one request each).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub count: u32,
+    /// Do not let the service rewrite the prompt.
+    #[arg(long)]
+    pub no_prompt_extend: bool,
+    /// Ask for the service's watermark.
+    #[arg(long)]
+    pub watermark: bool,
+    /// Request timeout in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Also copy every image into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pictor list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Full-text search over the prompts.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// At most this many rows.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Only favourites.
+    #[arg(long)]
+    pub favorites: bool,
+    /// The trash instead of the library.
+    #[arg(long)]
+    pub trash: bool,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pictor import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pictor export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Image ids (or unique prefixes).
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// Destination folder.
+    #[arg(long)]
+    pub to: PathBuf,
+    /// png (keeps the parameters), jpeg or webp.
+    #[arg(long, default_value = "png")]
+    pub format: FormatArg,
+    /// JPEG quality 1–100.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: u8,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Export formats on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    /// PNG with the parameters embedded.
+    Png,
+    /// JPEG.
+    Jpeg,
+    /// WebP (lossless).
+    Webp,
+}
+
+impl From<FormatArg> for ExportFormat {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Png => Self::Png,
+            FormatArg::Jpeg => Self::Jpeg,
+            FormatArg::Webp => Self::WebP,
+        }
+    }
+}
+
+/// Image ids.
+#[derive(Debug, Args)]
+pub struct IdsArgs {
+    /// Image ids (or unique prefixes).
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+}
+
+/// `pictor key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Read a key from standard input and store it in the OS keyring.
+    Set,
+    /// Say where the key comes from.
+    Status,
+    /// Remove the key from the OS keyring.
+    Clear,
+}
+
+/// One image as printed by `--json`.
+#[derive(Debug, Serialize)]
+pub struct ImageJson {
+    id: String,
+    path: PathBuf,
+    prompt: String,
+    negative_prompt: String,
+    revised_prompt: Option<String>,
+    model: String,
+    size: String,
+    seed: Option<u32>,
+    width: u32,
+    height: u32,
+    created: String,
+    provider: String,
+    favorite: bool,
+}
+
+impl ImageJson {
+    /// The JSON view of a library record.
+    pub fn new(library: &Library, record: &ImageRecord) -> Self {
+        let meta = &record.meta;
+        Self {
+            id: record.id.clone(),
+            path: library.image_path(record),
+            prompt: meta.prompt.clone(),
+            negative_prompt: meta.negative_prompt.clone(),
+            revised_prompt: meta.revised_prompt.clone(),
+            model: meta.model.clone(),
+            size: meta.size.clone(),
+            seed: meta.seed,
+            width: record.width,
+            height: record.height,
+            created: format_time(meta.created_ms),
+            provider: meta.provider.clone(),
+            favorite: record.favorite,
+        }
+    }
+}
+
+/// RFC 3339 in UTC.
+pub fn format_time(ms: i64) -> String {
+    let nanos = i128::from(ms) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Runs a subcommand; returns the process exit code. Errors are printed here, once.
+pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
+    let json = match &command {
+        Command::Generate(args) => args.json,
+        Command::List(args) => args.json,
+        Command::Import(args) => args.json,
+        Command::Export(args) => args.json,
+        Command::Delete(_) | Command::Restore(_) | Command::Key { .. } => false,
+    };
+    match dispatch(connection, command) {
+        Ok(code) => code,
+        Err(err) => {
+            report_error(&err, json, None);
+            1
+        }
+    }
+}
+
+fn dispatch(connection: &ConnectionArgs, command: Command) -> Result<i32> {
+    match command {
+        Command::Generate(args) => generate(connection, &args),
+        Command::List(args) => list(&args),
+        Command::Import(args) => import(&args),
+        Command::Export(args) => export(&args),
+        Command::Delete(args) => trash_or_restore(&args, true),
+        Command::Restore(args) => trash_or_restore(&args, false),
+        Command::Key { action } => key(connection.provider.unwrap_or_default(), &action),
+    }
+}
+
+/// Prints an error for people (stderr) or as a JSON line (stdout).
+fn report_error(err: &Error, json: bool, file: Option<&Path>) {
+    if json {
+        let mut error = serde_json::json!({"kind": err.kind, "message": err.user_message("en"), "status": err.status});
+        if let Some(file) = file {
+            error["file"] = serde_json::json!(file);
+        }
+        println!("{}", serde_json::json!({ "error": error }));
+    } else {
+        eprintln!("error ({}): {}", err.kind, err.user_message("en"));
+    }
+}
+
+fn open_library() -> Result<Arc<Library>> {
+    Ok(Arc::new(crate::generate::open_library(LibraryPaths::from_env()?)?))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|err| Error::config(format!("cannot start the async runtime: {err}")))
+}
+
+/// Latency of the demo server (`PICTOR_DEMO_LATENCY_MS`, default 2 s).
+pub fn demo_latency() -> Duration {
+    let ms = std::env::var("PICTOR_DEMO_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    Duration::from_millis(ms)
+}
+
+/// Builds the client for `provider`, starting the demo server when needed (on `runtime`).
+pub fn client_for(
+    runtime: &tokio::runtime::Runtime,
+    provider: Provider,
+    base_url: Option<&str>,
+    allow_insecure_http: bool,
+    config: ClientConfig,
+) -> Result<ApiClient> {
+    let demo_url;
+    let base_url = if provider == Provider::Demo && base_url.is_none() {
+        demo_url = runtime.block_on(DemoServer::start(demo_latency()))?.base_url();
+        Some(demo_url.as_str())
+    } else {
+        base_url
+    };
+    ApiClient::new(Endpoint::new(provider, base_url, allow_insecure_http)?, config)
+}
+
+fn generate(connection: &ConnectionArgs, args: &GenerateArgs) -> Result<i32> {
+    let provider = connection.provider.unwrap_or_default();
+    let mut params = GenerationParams {
+        model: args.model.clone(),
+        prompt: args.prompt.clone(),
+        negative_prompt: args.negative.clone(),
+        seed: args.seed,
+        prompt_extend: !args.no_prompt_extend,
+        watermark: args.watermark,
+        ..GenerationParams::default()
+    };
+    params.size = match &args.size {
+        Some(text) => Size::parse(text)?,
+        None => crate::api::request::ModelFamily::of(&args.model).default_size(),
+    };
+    let request = GenerationRequest::try_from(&params)?;
+    let library = open_library()?;
+    let runtime = runtime()?;
+    let config = ClientConfig {
+        total_timeout: Duration::from_secs(args.timeout.max(1)),
+        ..ClientConfig::default()
+    };
+    let client = client_for(
+        &runtime,
+        provider,
+        connection.base_url.as_deref(),
+        connection.allow_insecure_http,
+        config,
+    )?;
+    let key = if provider.needs_key() {
+        let status = Secrets::from_environment().status(provider)?;
+        Some(status.key.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Auth,
+                format!("no API key for {provider}; run `pictor key set --provider {provider}` or set PICTOR_API_KEY"),
+            )
+        })?)
+    } else {
+        None
+    };
+    let generator = Generator {
+        client,
+        key,
+        library: Arc::clone(&library),
+    };
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).map_err(|err| Error::storage(format!("cannot create {}", out.display()), err))?;
+    }
+    let cancel = CancellationToken::new();
+    let quiet = args.json;
+    let on_event = move |event: ClientEvent| {
+        let ClientEvent::RetryScheduled { delay, attempt, max } = event;
+        if !quiet {
+            eprintln!("rate limited; retry {attempt} of {max} in {} s", delay.as_secs());
+        }
+    };
+    let mut failures = 0;
+    for index in 0..args.count {
+        let seed = args.seed.map(|s| s.saturating_add(index).min(MAX_SEED));
+        let this = request.with_seed(seed);
+        match runtime.block_on(generator.generate(&this, &cancel, &on_event)) {
+            Ok(records) => {
+                for record in records {
+                    print_generated(&library, &record, args)?;
+                }
+            }
+            Err(err) => {
+                failures += 1;
+                report_error(&err, args.json, None);
+            }
+        }
+    }
+    Ok(i32::from(failures > 0))
+}
+
+fn print_generated(library: &Library, record: &ImageRecord, args: &GenerateArgs) -> Result<()> {
+    let source = library.image_path(record);
+    if let Some(out) = &args.out {
+        let target = out.join(source.file_name().unwrap_or_default());
+        std::fs::copy(&source, &target)
+            .map_err(|err| Error::storage(format!("cannot copy to {}", target.display()), err))?;
+    }
+    if args.json {
+        print_json(&ImageJson::new(library, record));
+    } else {
+        println!("{}  {}", record.id, source.display());
+    }
+    Ok(())
+}
+
+fn print_json(value: &impl Serialize) {
+    if let Ok(line) = serde_json::to_string(value) {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (e.g. `| head`) is not worth a second error.
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+fn list(args: &ListArgs) -> Result<i32> {
+    let library = open_library()?;
+    let query = Query {
+        search: args.search.clone().unwrap_or_default(),
+        favorites_only: args.favorites,
+        trash: args.trash,
+        limit: args.limit,
+        ..Query::default()
+    };
+    for record in library.query(&query)? {
+        if args.json {
+            print_json(&ImageJson::new(&library, &record));
+        } else {
+            let seed = record.meta.seed.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+            let star = if record.favorite { "★" } else { " " };
+            println!(
+                "{} {star} {} {:>10} {}",
+                record.id,
+                record.meta.model,
+                seed,
+                one_line(&record.meta.prompt, 60)
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+fn import(args: &ImportArgs) -> Result<i32> {
+    let library = open_library()?;
+    let mut failures = 0;
+    for file in &args.files {
+        match crate::transfer::import_file(&library, file) {
+            Ok(record) if args.json => print_json(&ImageJson::new(&library, &record)),
+            Ok(record) => println!("{}  {}", record.id, file.display()),
+            Err(err) => {
+                failures += 1;
+                report_error(&err, args.json, Some(file));
+            }
+        }
+    }
+    Ok(i32::from(failures > 0))
+}
+
+fn resolve_all(library: &Library, ids: &[String]) -> Result<Vec<String>> {
+    ids.iter().map(|id| library.resolve_id(id)).collect()
+}
+
+fn export(args: &ExportArgs) -> Result<i32> {
+    let library = open_library()?;
+    let mut records = Vec::new();
+    for id in resolve_all(&library, &args.ids)? {
+        records.push(
+            library
+                .get(&id)?
+                .ok_or_else(|| Error::invalid(format!("no image {id}")))?,
+        );
+    }
+    let template = Settings::default().file_name_template;
+    let results = crate::transfer::export_many(
+        &library,
+        &records,
+        &args.to,
+        args.format.into(),
+        args.quality,
+        &template,
+        &|_, _| {},
+    );
+    let mut failures = 0;
+    for (record, result) in records.iter().zip(results) {
+        match result {
+            Ok(path) if args.json => print_json(&serde_json::json!({"id": record.id, "path": path})),
+            Ok(path) => println!("{}  {}", record.id, path.display()),
+            Err(err) => {
+                failures += 1;
+                report_error(&err, args.json, None);
+            }
+        }
+    }
+    Ok(i32::from(failures > 0))
+}
+
+fn trash_or_restore(args: &IdsArgs, to_trash: bool) -> Result<i32> {
+    let library = open_library()?;
+    let ids = resolve_all(&library, &args.ids)?;
+    let changed = if to_trash {
+        library.trash(&ids)?
+    } else {
+        library.restore(&ids)?
+    };
+    let verb = if to_trash { "moved to the trash" } else { "restored" };
+    println!("{changed} image(s) {verb}");
+    Ok(0)
+}
+
+fn key(provider: Provider, action: &KeyAction) -> Result<i32> {
+    let secrets = Secrets::from_environment();
+    match action {
+        KeyAction::Set => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .map_err(|err| Error::config(format!("cannot read the key from standard input: {err}")))?;
+            let key = ApiKey::new(input).ok_or_else(|| Error::config("no key on standard input"))?;
+            secrets.save(provider, &key, true)?;
+            println!("saved the key {} for {provider} in the OS keyring", key.masked());
+        }
+        KeyAction::Status => {
+            let status = secrets.status(provider)?;
+            match status.key {
+                Some(key) => println!("{provider}: key {} from {}", key.masked(), status.source.as_str()),
+                None => println!("{provider}: no key"),
+            }
+        }
+        KeyAction::Clear => {
+            secrets.forget(provider)?;
+            println!("removed the key for {provider} from the OS keyring");
+        }
+    }
+    Ok(0)
+}

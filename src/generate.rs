@@ -1,0 +1,209 @@
+//! One generation from request to stored image: call the API, download every returned
+//! image at once (no key sent), ingest it, store it. Shared by the window's jobs and the CLI.
+//!
+//! The image is safe on disk before anyone is told about it. A download that fails for
+//! a transient reason is kept as a pending download (with its 24-hour deadline) and
+//! retried later; a cancel after the service answered keeps the links pending too,
+//! because those images are already paid for.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::api::client::{ApiClient, ClientEvent};
+use crate::api::provider::Provider;
+use crate::api::request::GenerationRequest;
+use crate::api::response::{GenerationResponse, ImageSource};
+use crate::api::secret::ApiKey;
+use crate::error::{Error, ErrorKind, Result};
+use crate::imaging::{self, DecodeLimits};
+use crate::library::{ImageRecord, Library, NewImage, PendingDownload};
+use crate::metadata::ImageMeta;
+
+/// How long a returned image link stays valid.
+pub const LINK_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Everything needed to turn a request into stored images.
+#[derive(Clone)]
+pub struct Generator {
+    /// The HTTP client for the chosen provider.
+    pub client: ApiClient,
+    /// The key, when the provider needs one.
+    pub key: Option<ApiKey>,
+    /// Where images are stored.
+    pub library: Arc<Library>,
+}
+
+impl Generator {
+    /// The provider this generator talks to.
+    pub fn provider(&self) -> Provider {
+        self.client.endpoint().provider
+    }
+
+    /// Sends `request`, then downloads, ingests and stores every returned image.
+    pub async fn generate(
+        &self,
+        request: &GenerationRequest,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+    ) -> Result<Vec<ImageRecord>> {
+        if self.provider().needs_key() && self.key.is_none() {
+            return Err(Error::new(ErrorKind::Auth, "no API key is set for this provider"));
+        }
+        let response = self
+            .client
+            .generate(request, self.key.as_ref(), cancel, on_event)
+            .await?;
+        let meta = meta_for(request, &response, self.provider());
+        self.store_all(response.images, &meta, cancel).await
+    }
+
+    async fn store_all(
+        &self,
+        images: Vec<ImageSource>,
+        meta: &ImageMeta,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ImageRecord>> {
+        let mut stored = Vec::new();
+        let mut first_error = None;
+        for source in images {
+            let bytes = match source {
+                ImageSource::Bytes(bytes) => Ok(bytes),
+                ImageSource::Url(url) => self.download_or_keep_pending(&url, meta, cancel).await,
+            };
+            let record = match bytes {
+                Ok(bytes) => self.store(bytes, meta.clone()).await,
+                Err(err) => Err(err),
+            };
+            match record {
+                Ok(record) => stored.push(record),
+                Err(err) => {
+                    tracing::warn!(kind = %err.kind, "an image of the answer was not stored: {}", err.message);
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        match (stored.is_empty(), first_error) {
+            (true, Some(err)) => Err(err),
+            _ => Ok(stored),
+        }
+    }
+
+    async fn download_or_keep_pending(
+        &self,
+        url: &str,
+        meta: &ImageMeta,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<u8>> {
+        match self.client.download(url, cancel).await {
+            Ok(bytes) => Ok(bytes),
+            Err(err) if keep_pending(&err) => {
+                let deadline_ms = meta.created_ms + i64::try_from(LINK_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+                let pending = PendingDownload {
+                    id: 0,
+                    url: url.to_owned(),
+                    meta: meta.clone(),
+                    deadline_ms,
+                    attempts: 1,
+                };
+                let library = Arc::clone(&self.library);
+                blocking(move || library.add_pending(&pending)).await?;
+                Err(Error {
+                    message: format!("{}; it will be retried until the link expires", err.message),
+                    ..err
+                })
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Decodes, thumbnails and stores one image off the async threads.
+    pub async fn store(&self, bytes: Vec<u8>, meta: ImageMeta) -> Result<ImageRecord> {
+        let library = Arc::clone(&self.library);
+        blocking(move || store_blocking(&library, &bytes, &meta)).await
+    }
+
+    /// Tries every pending download again; returns the stored images and the failures.
+    pub async fn retry_pending(&self, cancel: &CancellationToken) -> Result<(Vec<ImageRecord>, Vec<Error>)> {
+        let library = Arc::clone(&self.library);
+        let pending = blocking(move || library.pending()).await?;
+        let mut stored = Vec::new();
+        let mut failed = Vec::new();
+        for item in pending {
+            let outcome = match self.client.download(&item.url, cancel).await {
+                Ok(bytes) => self.store(bytes, item.meta.clone()).await,
+                Err(err) => Err(err),
+            };
+            let finished = match &outcome {
+                Ok(_) => true,
+                Err(err) => !keep_pending(err),
+            };
+            if finished {
+                let library = Arc::clone(&self.library);
+                blocking(move || library.remove_pending(item.id)).await?;
+            }
+            match outcome {
+                Ok(record) => stored.push(record),
+                Err(err) => failed.push(err),
+            }
+        }
+        Ok((stored, failed))
+    }
+}
+
+/// Ingests and inserts synchronously (for blocking threads and the CLI's import).
+pub fn store_blocking(library: &Library, bytes: &[u8], meta: &ImageMeta) -> Result<ImageRecord> {
+    let ingested = imaging::ingest(bytes, meta, &DecodeLimits::default())?;
+    library.insert(NewImage {
+        meta,
+        bytes: &ingested.bytes,
+        extension: ingested.format.extension(),
+        width: ingested.width,
+        height: ingested.height,
+        thumbnail_jpeg: &ingested.thumbnail,
+    })
+}
+
+/// Opens the library at `paths`, re-cataloguing files left without a row by a crash
+/// from the parameters embedded in them.
+pub fn open_library(paths: crate::library::LibraryPaths) -> Result<Library> {
+    Library::open_with(paths, &imaging::read_meta_and_size)
+}
+
+/// Whether a failed download may succeed later (so the link is kept until it expires).
+fn keep_pending(err: &Error) -> bool {
+    match err.kind {
+        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Cancelled => true,
+        ErrorKind::Download => err.status.is_none_or(|s| s >= 500 || s == 429),
+        _ => false,
+    }
+}
+
+/// The metadata stored with every image of one answer.
+pub fn meta_for(request: &GenerationRequest, response: &GenerationResponse, provider: Provider) -> ImageMeta {
+    let p = &request.params;
+    ImageMeta {
+        prompt: p.prompt.clone(),
+        negative_prompt: p.negative_prompt.clone(),
+        revised_prompt: response
+            .revised_prompt
+            .clone()
+            .filter(|r| !r.trim().is_empty() && r.trim() != p.prompt),
+        model: p.model.clone(),
+        size: p.size.wire(),
+        seed: p.seed,
+        prompt_extend: p.prompt_extend,
+        watermark: p.watermark,
+        provider: provider.name().to_owned(),
+        request_id: response.request_id.clone(),
+        created_ms: ImageMeta::now_ms(),
+    }
+}
+
+/// Runs blocking work (disk, SQLite, decoding) on tokio's blocking pool.
+pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| Error::new(ErrorKind::Storage, format!("background work failed: {err}")))?
+}

@@ -1,0 +1,184 @@
+//! Background work on one tokio runtime: a queue of generation jobs with bounded
+//! concurrency and cancel, reporting back through [`JobEvent`]s that the UI drains.
+//!
+//! Nothing here blocks the caller: [`Jobs::submit`] returns a [`JobId`] at once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::client::ClientEvent;
+use crate::api::request::GenerationRequest;
+use crate::error::{Error, ErrorKind};
+use crate::generate::Generator;
+use crate::library::ImageRecord;
+
+/// Identifies one job for the lifetime of the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub u64);
+
+/// What happened to a job; sent in order for each job.
+#[derive(Clone, Debug)]
+pub enum JobEvent {
+    /// The job waits for a free slot.
+    Queued(JobId),
+    /// The request was sent.
+    Started(JobId),
+    /// Rate limited; retried after `delay`.
+    Retrying {
+        /// The job.
+        id: JobId,
+        /// Time until the retry.
+        delay: Duration,
+        /// Which retry (1-based).
+        attempt: u32,
+    },
+    /// Every image is stored.
+    Finished {
+        /// The job.
+        id: JobId,
+        /// The stored images.
+        images: Vec<ImageRecord>,
+    },
+    /// The job failed.
+    Failed {
+        /// The job.
+        id: JobId,
+        /// Why.
+        error: Error,
+    },
+    /// The user cancelled the job.
+    Cancelled(JobId),
+}
+
+/// Wakes the UI when an event is ready (egui's `Context::request_repaint`).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The job queue. Cheap to share; owns no thread of its own (it uses the given runtime).
+pub struct Jobs {
+    runtime: tokio::runtime::Handle,
+    slots: Arc<Semaphore>,
+    concurrency: AtomicUsize,
+    next_id: AtomicU64,
+    cancels: Arc<Mutex<HashMap<JobId, CancellationToken>>>,
+    events: Sender<JobEvent>,
+    waker: Waker,
+}
+
+impl Jobs {
+    /// A queue running at most `concurrency` jobs at once on `runtime`. Returns the
+    /// receiver the UI drains every frame.
+    pub fn new(runtime: tokio::runtime::Handle, concurrency: usize, waker: Waker) -> (Self, Receiver<JobEvent>) {
+        let concurrency = concurrency.clamp(1, 16);
+        let (events, receiver) = channel();
+        let jobs = Self {
+            runtime,
+            slots: Arc::new(Semaphore::new(concurrency)),
+            concurrency: AtomicUsize::new(concurrency),
+            next_id: AtomicU64::new(1),
+            cancels: Arc::default(),
+            events,
+            waker,
+        };
+        (jobs, receiver)
+    }
+
+    /// Changes how many jobs run at once (1–16); running jobs are not interrupted.
+    pub fn set_concurrency(&self, wanted: usize) {
+        let wanted = wanted.clamp(1, 16);
+        let current = self.concurrency.swap(wanted, Ordering::SeqCst);
+        if wanted > current {
+            self.slots.add_permits(wanted - current);
+        } else if wanted < current {
+            let slots = Arc::clone(&self.slots);
+            let excess = u32::try_from(current - wanted).unwrap_or(u32::MAX);
+            // Take the excess permits as they free up and keep them forever.
+            self.runtime.spawn(async move {
+                if let Ok(permits) = slots.acquire_many(excess).await {
+                    permits.forget();
+                }
+            });
+        }
+    }
+
+    /// Queues one generation; returns at once.
+    pub fn submit(&self, generator: Generator, request: GenerationRequest) -> JobId {
+        let id = JobId(self.next_id.fetch_add(1, Ordering::SeqCst));
+        let cancel = CancellationToken::new();
+        if let Ok(mut cancels) = self.cancels.lock() {
+            cancels.insert(id, cancel.clone());
+        }
+        let reporter = Reporter {
+            events: self.events.clone(),
+            waker: Arc::clone(&self.waker),
+        };
+        reporter.send(JobEvent::Queued(id));
+        let slots = Arc::clone(&self.slots);
+        let cancels = Arc::clone(&self.cancels);
+        self.runtime.spawn(async move {
+            let outcome = run_job(id, &generator, &request, &slots, &cancel, &reporter).await;
+            if let Ok(mut cancels) = cancels.lock() {
+                cancels.remove(&id);
+            }
+            reporter.send(match outcome {
+                Ok(images) => JobEvent::Finished { id, images },
+                Err(err) if err.kind == ErrorKind::Cancelled => JobEvent::Cancelled(id),
+                Err(error) => JobEvent::Failed { id, error },
+            });
+        });
+        id
+    }
+
+    /// Cancels a queued or running job. A cancelled request returns within a second.
+    pub fn cancel(&self, id: JobId) {
+        if let Ok(cancels) = self.cancels.lock()
+            && let Some(token) = cancels.get(&id)
+        {
+            token.cancel();
+        }
+    }
+
+    /// How many jobs are queued or running.
+    pub fn active(&self) -> usize {
+        self.cancels.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+#[derive(Clone)]
+struct Reporter {
+    events: Sender<JobEvent>,
+    waker: Waker,
+}
+
+impl Reporter {
+    fn send(&self, event: JobEvent) {
+        // The receiver is gone only when the window closed; nothing is left to tell.
+        if self.events.send(event).is_ok() {
+            (self.waker)();
+        }
+    }
+}
+
+async fn run_job(
+    id: JobId,
+    generator: &Generator,
+    request: &GenerationRequest,
+    slots: &Semaphore,
+    cancel: &CancellationToken,
+    reporter: &Reporter,
+) -> crate::Result<Vec<ImageRecord>> {
+    let _slot = tokio::select! {
+        () = cancel.cancelled() => return Err(Error::new(ErrorKind::Cancelled, "")),
+        permit = slots.acquire() => permit.map_err(|_| Error::new(ErrorKind::Cancelled, "the queue was closed"))?,
+    };
+    reporter.send(JobEvent::Started(id));
+    let on_event = |event: ClientEvent| match event {
+        ClientEvent::RetryScheduled { delay, attempt, .. } => reporter.send(JobEvent::Retrying { id, delay, attempt }),
+    };
+    generator.generate(request, cancel, &on_event).await
+}

@@ -1,0 +1,222 @@
+//! Getting images in and out of the library: import files (reading Pictor's and A1111's
+//! embedded parameters) and export copies (PNG keeps the parameters; JPEG/WebP re-encode).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::imaging::{self, DecodeLimits, ImageFormat};
+use crate::library::{ImageRecord, Library};
+use crate::metadata::ImageMeta;
+use crate::settings::ExportFormat;
+
+/// Largest file accepted for import.
+pub const MAX_IMPORT_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Imports one PNG, JPEG or WebP file into the library. Parameters embedded by Pictor
+/// or in A1111's `parameters` text are kept, so "Use these settings" works.
+pub fn import_file(library: &Library, path: &Path) -> Result<ImageRecord> {
+    let size = std::fs::metadata(path)
+        .map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?
+        .len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(Error::image(format!(
+            "{} is larger than {} MiB",
+            path.display(),
+            MAX_IMPORT_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?;
+    if imaging::sniff(&bytes).is_none() {
+        return Err(Error::image(format!(
+            "{} is not a PNG, JPEG or WebP image",
+            path.display()
+        )));
+    }
+    let mut meta = imaging::read_metadata(&bytes).unwrap_or_default();
+    if meta.prompt.trim().is_empty() {
+        meta.prompt = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+    }
+    if meta.provider.is_empty() {
+        meta.provider = "import".to_owned();
+    }
+    if meta.created_ms <= 0 {
+        meta.created_ms = ImageMeta::now_ms();
+    }
+    crate::generate::store_blocking(library, &bytes, &meta).map_err(|err| Error {
+        message: format!("{}: {}", path.display(), err.message),
+        ..err
+    })
+}
+
+/// Fills a file-name template: `{date}`, `{time}`, `{model}`, `{seed}`, `{id}`,
+/// `{prompt}` / `{prompt:N}` (first N characters). The result is safe on every OS.
+pub fn file_name(template: &str, record: &ImageRecord, format: ExportFormat) -> String {
+    let meta = &record.meta;
+    let created = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(meta.created_ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let date = format!(
+        "{:04}-{:02}-{:02}",
+        created.year(),
+        u8::from(created.month()),
+        created.day()
+    );
+    let clock = format!("{:02}{:02}{:02}", created.hour(), created.minute(), created.second());
+    let seed = meta.seed.map(|s| s.to_string()).unwrap_or_else(|| "noseed".into());
+    let mut name = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        name.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            name.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let field = &rest[open + 1..open + close];
+        let (key, arg) = field.split_once(':').unwrap_or((field, ""));
+        match key {
+            "date" => name.push_str(&date),
+            "time" => name.push_str(&clock),
+            "model" => name.push_str(&meta.model),
+            "seed" => name.push_str(&seed),
+            "id" => name.push_str(&record.id),
+            "prompt" => {
+                let limit = arg.parse::<usize>().unwrap_or(48);
+                let words: String = meta.prompt.split_whitespace().collect::<Vec<_>>().join("-");
+                name.push_str(&words.chars().take(limit).collect::<String>());
+            }
+            _ => name.push_str(&rest[open..=open + close]),
+        }
+        rest = &rest[open + close + 1..];
+    }
+    name.push_str(rest);
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let safe = safe.trim().trim_matches('.').to_owned();
+    let stem = if safe.is_empty() { record.id.clone() } else { safe };
+    format!("{stem}.{}", extension(format))
+}
+
+/// The file extension of an export format.
+pub fn extension(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Png => "png",
+        ExportFormat::Jpeg => "jpg",
+        ExportFormat::WebP => "webp",
+    }
+}
+
+/// The bytes of `record` in `format`: a PNG stored as PNG is copied as is (its
+/// parameters stay embedded); anything else is decoded and encoded.
+pub fn encoded(library: &Library, record: &ImageRecord, format: ExportFormat, quality: u8) -> Result<Vec<u8>> {
+    let source = library.image_path(record);
+    let bytes =
+        std::fs::read(&source).map_err(|err| Error::storage(format!("cannot read {}", source.display()), err))?;
+    let wanted = match format {
+        ExportFormat::Png => ImageFormat::Png,
+        ExportFormat::Jpeg => ImageFormat::Jpeg,
+        ExportFormat::WebP => ImageFormat::WebP,
+    };
+    if imaging::sniff(&bytes) == Some(wanted) {
+        return Ok(bytes);
+    }
+    let image = imaging::decode(&bytes, &DecodeLimits::default())?;
+    let encoded = imaging::encode_as(&image, wanted, quality)?;
+    if wanted == ImageFormat::Png {
+        let json = serde_json::to_string(&record.meta).map_err(|err| Error::new(ErrorKind::Image, err.to_string()))?;
+        let a1111 = imaging::to_a1111(&record.meta);
+        return imaging::embed_png_text(
+            &encoded,
+            &[(imaging::PICTOR_TEXT_KEY, &json), (imaging::A1111_TEXT_KEY, &a1111)],
+        );
+    }
+    Ok(encoded)
+}
+
+/// Writes `record` to `target` in `format`, atomically (never a half-written file).
+pub fn save_as(
+    library: &Library,
+    record: &ImageRecord,
+    format: ExportFormat,
+    quality: u8,
+    target: &Path,
+) -> Result<PathBuf> {
+    let bytes = encoded(library, record, format, quality)?;
+    write_atomically(target, &bytes)?;
+    Ok(target.to_owned())
+}
+
+/// Exports `records` into `dir` with names from `template`; never overwrites (adds `-2`, `-3`, …).
+pub fn export_many(
+    library: &Library,
+    records: &[ImageRecord],
+    dir: &Path,
+    format: ExportFormat,
+    quality: u8,
+    template: &str,
+    progress: &dyn Fn(usize, usize),
+) -> Vec<Result<PathBuf>> {
+    if let Err(err) = std::fs::create_dir_all(dir) {
+        return vec![Err(Error::storage(format!("cannot create {}", dir.display()), err))];
+    }
+    let mut results = Vec::with_capacity(records.len());
+    for (index, record) in records.iter().enumerate() {
+        let target = unique_path(&dir.join(file_name(template, record, format)));
+        results.push(save_as(library, record, format, quality, &target));
+        progress(index + 1, records.len());
+    }
+    results
+}
+
+/// `path`, or `stem-2.ext`, `stem-3.ext`, … when it exists.
+pub fn unique_path(path: &Path) -> PathBuf {
+    if !path.exists() {
+        return path.to_owned();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (2..)
+        .map(|n| path.with_file_name(format!("{stem}-{n}.{ext}")))
+        .find(|candidate| !candidate.exists())
+        .unwrap_or_else(|| path.to_owned())
+}
+
+/// Writes through a temp file in the same folder, fsyncs, renames.
+pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".into());
+    let temp = dir.join(format!(".{name}.pictor-tmp"));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, target)
+    })();
+    result.map_err(|err| {
+        let _ = std::fs::remove_file(&temp);
+        Error::storage(format!("cannot write {}", target.display()), err)
+    })
+}

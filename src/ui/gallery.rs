@@ -1,0 +1,257 @@
+//! The gallery: a virtualised grid (only visible rows are built) over the current query,
+//! newest first, with thumbnails from the LRU texture cache.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use egui::{Color32, RichText, Sense};
+use rust_i18n::t;
+
+use crate::library::{ImageRecord, Library, Query};
+use crate::ui::background::{AppEvent, Background};
+use crate::ui::thumbnails::ThumbnailCache;
+
+/// Gallery state: the records of the current query and the selection.
+#[derive(Default)]
+pub struct Gallery {
+    /// Records of the current query, newest first.
+    pub records: Vec<ImageRecord>,
+    /// The current query.
+    pub query: Query,
+    /// The search box text (the query follows it).
+    pub search_text: String,
+    /// Bumped for every query; answers to older queries are dropped.
+    pub generation: u64,
+    /// A query is running.
+    pub loading: bool,
+    /// Selected image ids.
+    pub selected: BTreeSet<String>,
+    /// Index of the last clicked cell (for Shift+click ranges).
+    pub anchor: Option<usize>,
+}
+
+/// What the user did in the gallery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GalleryAction {
+    /// Open this image in the viewer.
+    Open(usize),
+    /// The search text or a filter changed.
+    QueryChanged,
+}
+
+impl Gallery {
+    /// Starts loading the records for the current query in the background.
+    pub fn refresh(&mut self, library: &Arc<Library>, background: &Background) {
+        self.generation += 1;
+        self.loading = true;
+        let generation = self.generation;
+        let library = Arc::clone(library);
+        let query = self.query.clone();
+        background.spawn(move || AppEvent::Gallery {
+            generation,
+            records: library.query(&query),
+        });
+    }
+
+    /// Takes a query answer, unless a newer query was started since.
+    pub fn receive(&mut self, generation: u64, records: Vec<ImageRecord>) {
+        if generation == self.generation {
+            self.records = records;
+            self.loading = false;
+            let live: BTreeSet<&str> = self.records.iter().map(|r| r.id.as_str()).collect();
+            self.selected.retain(|id| live.contains(id.as_str()));
+        }
+    }
+
+    /// Puts freshly generated images at the top (when they match the current view).
+    pub fn prepend(&mut self, images: &[ImageRecord]) {
+        if self.query.trash
+            || self.query.favorites_only
+            || !self.query.search.trim().is_empty()
+            || self.query.model.is_some()
+        {
+            return;
+        }
+        for image in images.iter().rev() {
+            if !self.records.iter().any(|r| r.id == image.id) {
+                self.records.insert(0, image.clone());
+            }
+        }
+    }
+
+    /// Handles a click on cell `index` with the given modifiers (click, Ctrl+click, Shift+click).
+    pub fn click(&mut self, index: usize, modifiers: egui::Modifiers) {
+        let Some(id) = self.records.get(index).map(|r| r.id.clone()) else {
+            return;
+        };
+        if modifiers.shift {
+            let anchor = self.anchor.unwrap_or(index);
+            let (low, high) = if anchor <= index {
+                (anchor, index)
+            } else {
+                (index, anchor)
+            };
+            if !modifiers.command {
+                self.selected.clear();
+            }
+            for record in self.records.iter().skip(low).take(high - low + 1) {
+                self.selected.insert(record.id.clone());
+            }
+        } else if modifiers.command {
+            if !self.selected.remove(&id) {
+                self.selected.insert(id);
+            }
+            self.anchor = Some(index);
+        } else {
+            self.selected.clear();
+            self.selected.insert(id);
+            self.anchor = Some(index);
+        }
+    }
+
+    /// Selects every image of the current view.
+    pub fn select_all(&mut self) {
+        self.selected = self.records.iter().map(|r| r.id.clone()).collect();
+    }
+}
+
+/// Draws the search bar and the grid; returns what the user did.
+pub fn gallery_ui(
+    ui: &mut egui::Ui,
+    gallery: &mut Gallery,
+    thumbnails: &mut ThumbnailCache,
+    library: &Library,
+    background: &Background,
+    cell_size: f32,
+    locale: &str,
+) -> Vec<GalleryAction> {
+    let mut actions = Vec::new();
+    if gallery.records.is_empty() && !gallery.loading {
+        ui.add_space(40.0);
+        ui.vertical_centered(|ui| {
+            let text = if gallery.query == Query::default() {
+                t!("gallery.empty", locale = locale)
+            } else {
+                t!("gallery.no_match", locale = locale)
+            };
+            ui.label(RichText::new(text).weak().size(16.0));
+        });
+        return actions;
+    }
+    let spacing = 6.0;
+    let width = ui.available_width().max(cell_size);
+    let columns = ((width + spacing) / (cell_size + spacing)).floor().max(1.0) as usize;
+    let rows = gallery.records.len().div_ceil(columns);
+    let row_height = cell_size + spacing;
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .id_salt("gallery-grid")
+        .show_rows(ui, row_height, rows, |ui, visible_rows| {
+            for row in visible_rows {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = spacing;
+                    for column in 0..columns {
+                        let index = row * columns + column;
+                        let Some(record) = gallery.records.get(index) else {
+                            break;
+                        };
+                        let selected = gallery.selected.contains(&record.id);
+                        let response = cell_ui(ui, record, selected, cell_size, thumbnails, library, background);
+                        if response.double_clicked() {
+                            actions.push(GalleryAction::Open(index));
+                        } else if response.clicked() {
+                            let modifiers = ui.input(|i| i.modifiers);
+                            gallery.click(index, modifiers);
+                            if !modifiers.any() {
+                                actions.push(GalleryAction::Open(index));
+                            }
+                        }
+                    }
+                });
+                ui.add_space(spacing);
+            }
+        });
+    actions
+}
+
+fn cell_ui(
+    ui: &mut egui::Ui,
+    record: &ImageRecord,
+    selected: bool,
+    cell_size: f32,
+    thumbnails: &mut ThumbnailCache,
+    library: &Library,
+    background: &Background,
+) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(cell_size, cell_size), Sense::click());
+    let label: String = record.meta.prompt.chars().take(80).collect();
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &label));
+    let response = response.on_hover_text(&record.meta.prompt);
+    if !ui.is_rect_visible(rect) {
+        return response;
+    }
+    let painter = ui.painter_at(rect);
+    let background_color = ui.visuals().faint_bg_color;
+    painter.rect_filled(rect, 4.0, background_color);
+    let texture = if record.missing {
+        None
+    } else {
+        thumbnails.get(
+            &record.id,
+            crate::ui::thumbnails::ThumbnailSource::of(library, record),
+            background,
+        )
+    };
+    match texture {
+        Some(texture) => {
+            let size = texture.size_vec2();
+            let scale = (cell_size / size.x.max(1.0)).min(cell_size / size.y.max(1.0));
+            let image_rect = egui::Rect::from_center_size(rect.center(), size * scale);
+            painter.image(
+                texture.id(),
+                image_rect,
+                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                Color32::WHITE,
+            );
+        }
+        None => {
+            let mark = if record.missing || thumbnails.failed(&record.id) {
+                "⚠"
+            } else {
+                "🖼"
+            };
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                mark,
+                egui::FontId::proportional(24.0),
+                ui.visuals().weak_text_color(),
+            );
+        }
+    }
+    if record.favorite {
+        painter.text(
+            rect.right_top() + egui::vec2(-6.0, 4.0),
+            egui::Align2::RIGHT_TOP,
+            "★",
+            egui::FontId::proportional(18.0),
+            Color32::from_rgb(0xF5, 0xC5, 0x18),
+        );
+    }
+    if selected {
+        painter.rect_stroke(
+            rect,
+            4.0,
+            egui::Stroke::new(3.0, ui.visuals().selection.stroke.color),
+            egui::StrokeKind::Inside,
+        );
+    } else if response.hovered() {
+        painter.rect_stroke(
+            rect,
+            4.0,
+            egui::Stroke::new(1.0, ui.visuals().widgets.hovered.fg_stroke.color),
+            egui::StrokeKind::Inside,
+        );
+    }
+    response
+}

@@ -1,0 +1,226 @@
+//! Job cards: one per request, queued → running (elapsed) → done / failed / cancelled.
+
+use std::time::{Duration, Instant};
+
+use egui::{Color32, RichText};
+use rust_i18n::t;
+
+use crate::api::request::GenerationRequest;
+use crate::error::Error;
+use crate::jobs::{JobEvent, JobId};
+use crate::library::ImageRecord;
+
+/// Where a job is.
+#[derive(Clone, Debug)]
+pub enum CardState {
+    /// Waiting for a free slot.
+    Queued,
+    /// Request sent at `since`.
+    Running {
+        /// When the request started.
+        since: Instant,
+    },
+    /// Rate limited; retried at `at`.
+    Retrying {
+        /// When the job started.
+        since: Instant,
+        /// When the retry happens.
+        at: Instant,
+        /// Which retry.
+        attempt: u32,
+    },
+    /// Stored.
+    Done {
+        /// The stored images.
+        images: Vec<ImageRecord>,
+        /// How long it took.
+        took: Duration,
+    },
+    /// Failed.
+    Failed(Error),
+    /// Cancelled by the user.
+    Cancelled,
+}
+
+/// One job as the UI shows it.
+#[derive(Clone, Debug)]
+pub struct JobCard {
+    /// The job.
+    pub id: JobId,
+    /// The request (for Retry).
+    pub request: GenerationRequest,
+    /// Current state.
+    pub state: CardState,
+}
+
+impl JobCard {
+    /// Whether the job is still queued or running.
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self.state,
+            CardState::Queued | CardState::Running { .. } | CardState::Retrying { .. }
+        )
+    }
+
+    /// Applies an event about this job.
+    pub fn apply(&mut self, event: &JobEvent) {
+        let since = match self.state {
+            CardState::Running { since } | CardState::Retrying { since, .. } => since,
+            _ => Instant::now(),
+        };
+        self.state = match event {
+            JobEvent::Queued(_) => CardState::Queued,
+            JobEvent::Started(_) => CardState::Running { since: Instant::now() },
+            JobEvent::Retrying { delay, attempt, .. } => CardState::Retrying {
+                since,
+                at: Instant::now() + *delay,
+                attempt: *attempt,
+            },
+            JobEvent::Finished { images, .. } => CardState::Done {
+                images: images.clone(),
+                took: since.elapsed(),
+            },
+            JobEvent::Failed { error, .. } => CardState::Failed(error.clone()),
+            JobEvent::Cancelled(_) => CardState::Cancelled,
+        };
+    }
+}
+
+/// What the user asked of a card.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CardAction {
+    /// Cancel the job.
+    Cancel(JobId),
+    /// Queue the same request again.
+    Retry(JobId),
+    /// Remove the card.
+    Dismiss(JobId),
+    /// Open the image in the viewer.
+    Open(String),
+    /// Open the key settings.
+    OpenKeySettings,
+}
+
+/// Thumbnail lookup for finished cards.
+pub type ThumbnailFor<'a> = dyn FnMut(&ImageRecord) -> Option<egui::TextureHandle> + 'a;
+
+/// Draws the cards in a wrapping row; returns what the user clicked.
+pub fn job_cards_ui(
+    ui: &mut egui::Ui,
+    cards: &[JobCard],
+    locale: &str,
+    thumbnail: &mut ThumbnailFor<'_>,
+) -> Vec<CardAction> {
+    let mut actions = Vec::new();
+    ui.horizontal_wrapped(|ui| {
+        for card in cards.iter().rev() {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(220.0);
+                ui.set_min_height(64.0);
+                card_ui(ui, card, locale, thumbnail, &mut actions);
+            });
+        }
+    });
+    actions
+}
+
+fn card_ui(
+    ui: &mut egui::Ui,
+    card: &JobCard,
+    locale: &str,
+    thumbnail: &mut ThumbnailFor<'_>,
+    actions: &mut Vec<CardAction>,
+) {
+    let prompt: String = card.request.params.prompt.chars().take(40).collect();
+    ui.label(RichText::new(prompt).small())
+        .on_hover_text(&card.request.params.prompt);
+    match &card.state {
+        CardState::Queued => {
+            ui.horizontal(|ui| {
+                ui.label(t!("job.queued", locale = locale));
+                cancel_button_ui(ui, card.id, locale, actions);
+            });
+        }
+        CardState::Running { since } => {
+            ui.horizontal(|ui| {
+                ui.label(t!("job.running", locale = locale, seconds = since.elapsed().as_secs()));
+                cancel_button_ui(ui, card.id, locale, actions);
+            });
+        }
+        CardState::Retrying { at, attempt, .. } => {
+            let left = at.saturating_duration_since(Instant::now()).as_secs();
+            ui.horizontal(|ui| {
+                ui.label(t!("job.retrying", locale = locale, seconds = left, attempt = attempt));
+                cancel_button_ui(ui, card.id, locale, actions);
+            });
+        }
+        CardState::Done { images, took } => {
+            ui.horizontal(|ui| {
+                for image in images {
+                    match thumbnail(image) {
+                        Some(texture) => {
+                            let size = texture.size_vec2();
+                            let scale = 56.0 / size.x.max(size.y).max(1.0);
+                            let button =
+                                egui::Button::image(egui::Image::new(&texture).fit_to_exact_size(size * scale));
+                            if ui.add(button).on_hover_text(t!("job.open", locale = locale)).clicked() {
+                                actions.push(CardAction::Open(image.id.clone()));
+                            }
+                        }
+                        None => {
+                            ui.add_sized([56.0, 56.0], egui::Label::new("🖼"));
+                        }
+                    }
+                }
+                ui.vertical(|ui| {
+                    ui.label(t!("job.done", locale = locale, seconds = took.as_secs()));
+                    if ui.small_button(t!("job.dismiss", locale = locale)).clicked() {
+                        actions.push(CardAction::Dismiss(card.id));
+                    }
+                });
+            });
+        }
+        CardState::Failed(error) => {
+            ui.colored_label(Color32::from_rgb(0xE0, 0x50, 0x50), error.user_message(locale));
+            ui.horizontal(|ui| {
+                if ui.small_button(t!("job.retry", locale = locale)).clicked() {
+                    actions.push(CardAction::Retry(card.id));
+                }
+                if ui.small_button(t!("job.copy_details", locale = locale)).clicked() {
+                    let details = if error.details.is_empty() {
+                        error.to_string()
+                    } else {
+                        error.details.clone()
+                    };
+                    ui.ctx()
+                        .copy_text(format!("{}\n\n{}", error.user_message("en"), details));
+                }
+                if error.kind == crate::ErrorKind::Auth
+                    && ui.small_button(t!("job.key_settings", locale = locale)).clicked()
+                {
+                    actions.push(CardAction::OpenKeySettings);
+                }
+                if ui.small_button(t!("job.dismiss", locale = locale)).clicked() {
+                    actions.push(CardAction::Dismiss(card.id));
+                }
+            });
+        }
+        CardState::Cancelled => {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(t!("job.cancelled", locale = locale)).weak());
+                if ui.small_button(t!("job.retry", locale = locale)).clicked() {
+                    actions.push(CardAction::Retry(card.id));
+                }
+                if ui.small_button(t!("job.dismiss", locale = locale)).clicked() {
+                    actions.push(CardAction::Dismiss(card.id));
+                }
+            });
+        }
+    }
+}
+
+fn cancel_button_ui(ui: &mut egui::Ui, id: JobId, locale: &str, actions: &mut Vec<CardAction>) {
+    if ui.small_button(t!("job.cancel", locale = locale)).clicked() {
+        actions.push(CardAction::Cancel(id));
+    }
+}

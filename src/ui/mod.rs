@@ -1,0 +1,74 @@
+//! The egui window. Only this module knows egui; it drives `jobs`, `library` and
+//! `secrets` through commands and drains their events.
+
+pub mod app;
+pub mod background;
+pub mod compose;
+pub mod fonts;
+pub mod gallery;
+pub mod job_cards;
+pub mod key_dialog;
+pub mod settings_ui;
+pub mod thumbnails;
+pub mod viewer;
+
+use std::sync::Arc;
+
+use crate::cli::{ConnectionArgs, demo_latency};
+use crate::demo::DemoServer;
+use crate::error::{Error, Result};
+use crate::library::LibraryPaths;
+use crate::secrets::Secrets;
+use crate::ui::app::{AppDeps, PictorApp};
+
+/// The app icon, shown on the window and in the task bar.
+const ICON_PNG: &[u8] = include_bytes!("../../icons/pictor.png");
+
+/// Opens the window and runs until it closes; returns the process exit code.
+pub fn run(connection: &ConnectionArgs) -> i32 {
+    match run_window(connection) {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("error ({}): {}", err.kind, err.user_message("en"));
+            1
+        }
+    }
+}
+
+fn run_window(connection: &ConnectionArgs) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("pictor-worker")
+        .enable_all()
+        .build()
+        .map_err(|err| Error::config(format!("cannot start the async runtime: {err}")))?;
+    let library = Arc::new(crate::generate::open_library(LibraryPaths::from_env()?)?);
+    let demo = runtime.block_on(DemoServer::start(demo_latency()))?;
+    let deps = AppDeps {
+        secrets: Secrets::from_environment(),
+        library,
+        runtime: runtime.handle().clone(),
+        connection: connection.clone(),
+        demo_base_url: demo.base_url(),
+    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Pictor")
+        .with_app_id("pictor")
+        .with_inner_size([1280.0, 820.0])
+        .with_min_inner_size([820.0, 560.0]);
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
+        Err(err) => tracing::warn!("the app icon could not be loaded: {err}"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        persist_window: true,
+        ..eframe::NativeOptions::default()
+    };
+    eframe::run_native(
+        "Pictor",
+        options,
+        Box::new(move |cc| Ok(Box::new(PictorApp::new(cc, deps)))),
+    )
+    .map_err(|err| Error::config(format!("cannot open the window: {err}")))
+}

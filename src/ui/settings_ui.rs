@@ -1,0 +1,136 @@
+//! The settings window: provider, base URL, timeout, concurrency, theme, language, export.
+
+use rust_i18n::t;
+
+use crate::api::provider::Provider;
+use crate::settings::{ExportFormat, LanguageChoice, Settings, ThemeChoice};
+
+/// Draws the settings form; returns true when anything changed.
+pub fn settings_ui(ui: &mut egui::Ui, settings: &mut Settings, locale: &str) -> bool {
+    let before = settings.clone();
+    egui::Grid::new("settings-grid")
+        .num_columns(2)
+        .spacing([12.0, 8.0])
+        .show(ui, |ui| {
+            let label = ui.label(t!("settings.provider", locale = locale));
+            egui::ComboBox::from_id_salt("settings-provider")
+                .selected_text(settings.provider.display_name())
+                .show_ui(ui, |ui| {
+                    for provider in Provider::ALL {
+                        ui.selectable_value(&mut settings.provider, provider, provider.display_name());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+
+            let label = ui.label(t!("settings.base_url", locale = locale));
+            let hint = settings
+                .provider
+                .default_base_url()
+                .unwrap_or("https://router.example.com");
+            ui.add(egui::TextEdit::singleline(&mut settings.base_url).hint_text(hint))
+                .labelled_by(label.id);
+            ui.end_row();
+
+            ui.label("");
+            ui.checkbox(
+                &mut settings.allow_insecure_http,
+                t!("settings.insecure_http", locale = locale),
+            );
+            ui.end_row();
+
+            let label = ui.label(t!("settings.timeout", locale = locale));
+            ui.add(
+                egui::DragValue::new(&mut settings.timeout_secs)
+                    .range(30..=1800)
+                    .suffix(" s"),
+            )
+            .labelled_by(label.id);
+            ui.end_row();
+
+            let label = ui.label(t!("settings.concurrency", locale = locale));
+            ui.add(egui::Slider::new(&mut settings.concurrency, 1..=8))
+                .labelled_by(label.id);
+            ui.end_row();
+
+            let label = ui.label(t!("settings.theme", locale = locale));
+            ui.horizontal(|ui| {
+                ui.selectable_value(
+                    &mut settings.theme,
+                    ThemeChoice::System,
+                    t!("settings.theme_system", locale = locale),
+                );
+                ui.selectable_value(
+                    &mut settings.theme,
+                    ThemeChoice::Dark,
+                    t!("settings.theme_dark", locale = locale),
+                );
+                ui.selectable_value(
+                    &mut settings.theme,
+                    ThemeChoice::Light,
+                    t!("settings.theme_light", locale = locale),
+                );
+            })
+            .response
+            .labelled_by(label.id);
+            ui.end_row();
+
+            let label = ui.label(t!("settings.language", locale = locale));
+            ui.horizontal(|ui| {
+                ui.selectable_value(
+                    &mut settings.language,
+                    LanguageChoice::System,
+                    t!("settings.language_system", locale = locale),
+                );
+                ui.selectable_value(&mut settings.language, LanguageChoice::English, "English");
+                ui.selectable_value(&mut settings.language, LanguageChoice::Chinese, "简体中文");
+            })
+            .response
+            .labelled_by(label.id);
+            ui.end_row();
+
+            let label = ui.label(t!("settings.export_format", locale = locale));
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut settings.export_format, ExportFormat::Png, "PNG");
+                ui.selectable_value(&mut settings.export_format, ExportFormat::Jpeg, "JPEG");
+                ui.selectable_value(&mut settings.export_format, ExportFormat::WebP, "WebP");
+            })
+            .response
+            .labelled_by(label.id);
+            ui.end_row();
+
+            let label = ui.label(t!("settings.jpeg_quality", locale = locale));
+            ui.add(egui::Slider::new(&mut settings.jpeg_quality, 1..=100))
+                .labelled_by(label.id);
+            ui.end_row();
+
+            let label = ui.label(t!("settings.export_dir", locale = locale));
+            let mut dir_text = settings
+                .export_dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut dir_text)
+                        .hint_text(t!("settings.export_dir_hint", locale = locale)),
+                )
+                .labelled_by(label.id)
+                .changed()
+            {
+                settings.export_dir = if dir_text.trim().is_empty() {
+                    None
+                } else {
+                    Some(dir_text.trim().into())
+                };
+            }
+            ui.end_row();
+
+            let label = ui.label(t!("settings.file_name", locale = locale));
+            ui.add(egui::TextEdit::singleline(&mut settings.file_name_template))
+                .labelled_by(label.id);
+            ui.end_row();
+        });
+    *settings != before
+}

@@ -1,0 +1,171 @@
+//! GPU textures for thumbnails in a bounded LRU keyed by image id. Decoding happens on
+//! the blocking pool; the UI only uploads finished pixels.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::imaging;
+use crate::ui::background::{AppEvent, Background};
+
+/// Where a thumbnail is, and the image to rebuild it from when it is missing.
+#[derive(Clone, Debug)]
+pub struct ThumbnailSource {
+    /// The cached thumbnail file.
+    pub thumbnail: PathBuf,
+    /// The full image file.
+    pub image: PathBuf,
+}
+
+impl ThumbnailSource {
+    /// The thumbnail and image files of `record` in `library`.
+    pub fn of(library: &crate::library::Library, record: &crate::library::ImageRecord) -> Self {
+        Self {
+            thumbnail: library.thumbnail_path(&record.id),
+            image: library.image_path(record),
+        }
+    }
+}
+
+/// Reads the cached thumbnail; when it is missing or unreadable, rebuilds it from the
+/// image and writes it back (thumbnails are regenerable).
+fn load_or_regenerate(source: &ThumbnailSource) -> crate::Result<image::RgbaImage> {
+    if let Ok(bytes) = std::fs::read(&source.thumbnail)
+        && let Ok(rgba) = imaging::decode_thumbnail(&bytes)
+    {
+        return Ok(rgba);
+    }
+    let bytes = std::fs::read(&source.image)
+        .map_err(|err| crate::Error::storage(format!("cannot read {}", source.image.display()), err))?;
+    let image = imaging::decode(&bytes, &imaging::DecodeLimits::default())?;
+    let thumbnail = imaging::thumbnail(&image, imaging::THUMBNAIL_SIDE)?;
+    if let Some(dir) = source.thumbnail.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+        && let Ok(encoded) = imaging::encode_thumbnail(&thumbnail)
+        && let Err(err) = crate::transfer::write_atomically(&source.thumbnail, &encoded)
+    {
+        tracing::debug!("thumbnail not cached: {}", err.message);
+    }
+    Ok(thumbnail)
+}
+
+/// Most thumbnail textures kept on the GPU at once.
+pub const DEFAULT_CAPACITY: usize = 384;
+
+struct Entry {
+    texture: egui::TextureHandle,
+    last_used: u64,
+    bytes: usize,
+}
+
+/// Thumbnail textures with least-recently-used eviction.
+pub struct ThumbnailCache {
+    entries: HashMap<String, Entry>,
+    loading: HashSet<String>,
+    failed: HashSet<String>,
+    capacity: usize,
+    clock: u64,
+    bytes: usize,
+}
+
+impl ThumbnailCache {
+    /// A cache holding at most `capacity` textures.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            loading: HashSet::new(),
+            failed: HashSet::new(),
+            capacity: capacity.max(1),
+            clock: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The texture for `id`, or `None` while it loads (a load is started if needed).
+    pub fn get(&mut self, id: &str, paths: ThumbnailSource, background: &Background) -> Option<egui::TextureHandle> {
+        self.clock += 1;
+        if let Some(entry) = self.entries.get_mut(id) {
+            entry.last_used = self.clock;
+            return Some(entry.texture.clone());
+        }
+        if !self.loading.contains(id) && !self.failed.contains(id) {
+            self.loading.insert(id.to_owned());
+            let id = id.to_owned();
+            background.spawn(move || {
+                let image = load_or_regenerate(&paths).map(|rgba| {
+                    let size = [rgba.width() as usize, rgba.height() as usize];
+                    egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw())
+                });
+                AppEvent::Thumbnail { id, image }
+            });
+        }
+        None
+    }
+
+    /// Whether the thumbnail for `id` could not be loaded.
+    pub fn failed(&self, id: &str) -> bool {
+        self.failed.contains(id)
+    }
+
+    /// Uploads a decoded thumbnail, evicting the least recently used ones over capacity.
+    pub fn insert(&mut self, ctx: &egui::Context, id: String, image: Result<egui::ColorImage, crate::Error>) {
+        self.loading.remove(&id);
+        let image = match image {
+            Ok(image) => image,
+            Err(err) => {
+                tracing::debug!("thumbnail {id} unavailable: {}", err.message);
+                self.failed.insert(id);
+                return;
+            }
+        };
+        let bytes = image.pixels.len() * 4;
+        let texture = ctx.load_texture(format!("thumb-{id}"), image, egui::TextureOptions::LINEAR);
+        self.clock += 1;
+        self.bytes += bytes;
+        if let Some(old) = self.entries.insert(
+            id,
+            Entry {
+                texture,
+                last_used: self.clock,
+                bytes,
+            },
+        ) {
+            self.bytes -= old.bytes;
+        }
+        while self.entries.len() > self.capacity {
+            let Some(oldest) = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some(old) = self.entries.remove(&oldest) {
+                self.bytes -= old.bytes;
+            }
+        }
+    }
+
+    /// Forgets a thumbnail (after the image was deleted or re-imported).
+    pub fn forget(&mut self, id: &str) {
+        if let Some(old) = self.entries.remove(id) {
+            self.bytes -= old.bytes;
+        }
+        self.failed.remove(id);
+    }
+
+    /// GPU bytes held by the cached textures.
+    pub fn texture_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Number of cached textures.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no texture is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}

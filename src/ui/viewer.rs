@@ -1,0 +1,298 @@
+//! The viewer: one image large (fit, 100 %, wheel zoom around the pointer, drag to pan)
+//! with its metadata and actions. Only the open image has a full-size texture.
+
+use egui::{Color32, RichText, Sense};
+use rust_i18n::t;
+
+use crate::library::ImageRecord;
+
+/// How the image is scaled.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Zoom {
+    /// Fit the available space.
+    Fit,
+    /// A fixed scale (1.0 = 100 %).
+    Scale(f32),
+}
+
+/// The open image.
+pub struct Viewer {
+    /// The image's id.
+    pub id: String,
+    /// Its full-size texture, once decoded.
+    pub texture: Option<egui::TextureHandle>,
+    /// Decoding failed with this message.
+    pub failed: Option<String>,
+    /// Current zoom.
+    pub zoom: Zoom,
+    /// Offset of the image centre from the view centre, in points.
+    pub pan: egui::Vec2,
+}
+
+impl Viewer {
+    /// A viewer for `id` (its texture arrives later).
+    pub fn new(id: String) -> Self {
+        Self {
+            id,
+            texture: None,
+            failed: None,
+            zoom: Zoom::Fit,
+            pan: egui::Vec2::ZERO,
+        }
+    }
+}
+
+/// What the user asked of the viewer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewerAction {
+    /// Close the viewer.
+    Close,
+    /// Previous image.
+    Previous,
+    /// Next image.
+    Next,
+    /// Toggle the favourite star.
+    ToggleFavorite,
+    /// Fill the compose form with this image's settings.
+    UseSettings,
+    /// Queue a new job with the same settings.
+    GenerateAgain,
+    /// Save a copy through the file dialog.
+    SaveAs,
+    /// Copy the image to the clipboard.
+    CopyImage,
+    /// Open the folder that holds the file.
+    ShowInFolder,
+    /// Move to the trash.
+    Delete,
+}
+
+/// Draws the viewer in `ui`; returns the user's actions.
+pub fn viewer_ui(
+    ui: &mut egui::Ui,
+    viewer: &mut Viewer,
+    record: &ImageRecord,
+    position: (usize, usize),
+    locale: &str,
+) -> Vec<ViewerAction> {
+    let mut actions = Vec::new();
+    keyboard(ui, &mut actions);
+    egui::Panel::right("viewer-meta")
+        .default_size(300.0)
+        .resizable(true)
+        .show(ui, |ui| {
+            metadata_ui(ui, record, position, locale, &mut actions);
+        });
+    egui::CentralPanel::no_frame().show(ui, |ui| {
+        ui.horizontal(|ui| {
+            if ui.button(t!("viewer.back", locale = locale)).clicked() {
+                actions.push(ViewerAction::Close);
+            }
+            if ui
+                .button("◀")
+                .on_hover_text(t!("viewer.previous", locale = locale))
+                .clicked()
+            {
+                actions.push(ViewerAction::Previous);
+            }
+            if ui
+                .button("▶")
+                .on_hover_text(t!("viewer.next", locale = locale))
+                .clicked()
+            {
+                actions.push(ViewerAction::Next);
+            }
+            ui.separator();
+            if ui
+                .selectable_label(viewer.zoom == Zoom::Fit, t!("viewer.fit", locale = locale))
+                .clicked()
+            {
+                viewer.zoom = Zoom::Fit;
+                viewer.pan = egui::Vec2::ZERO;
+            }
+            if ui.selectable_label(viewer.zoom == Zoom::Scale(1.0), "100 %").clicked() {
+                viewer.zoom = Zoom::Scale(1.0);
+                viewer.pan = egui::Vec2::ZERO;
+            }
+            if let Zoom::Scale(scale) = viewer.zoom {
+                ui.label(format!("{:.0} %", scale * 100.0));
+            }
+        });
+        image_ui(ui, viewer, locale);
+    });
+    actions
+}
+
+fn keyboard(ui: &egui::Ui, actions: &mut Vec<ViewerAction>) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    ui.input(|i| {
+        if i.key_pressed(egui::Key::Escape) {
+            actions.push(ViewerAction::Close);
+        }
+        if i.key_pressed(egui::Key::ArrowLeft) {
+            actions.push(ViewerAction::Previous);
+        }
+        if i.key_pressed(egui::Key::ArrowRight) {
+            actions.push(ViewerAction::Next);
+        }
+        if i.key_pressed(egui::Key::F) && !i.modifiers.any() {
+            actions.push(ViewerAction::ToggleFavorite);
+        }
+        if i.key_pressed(egui::Key::Delete) {
+            actions.push(ViewerAction::Delete);
+        }
+    });
+}
+
+fn image_ui(ui: &mut egui::Ui, viewer: &mut Viewer, locale: &str) {
+    let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color);
+    let Some(texture) = &viewer.texture else {
+        let text = match &viewer.failed {
+            Some(message) => message.clone(),
+            None => t!("viewer.loading", locale = locale).into_owned(),
+        };
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            text,
+            egui::FontId::proportional(16.0),
+            ui.visuals().weak_text_color(),
+        );
+        return;
+    };
+    let size = texture.size_vec2();
+    let fit = (rect.width() / size.x.max(1.0))
+        .min(rect.height() / size.y.max(1.0))
+        .min(1.0);
+    let mut scale = match viewer.zoom {
+        Zoom::Fit => fit,
+        Zoom::Scale(scale) => scale,
+    };
+    if response.hovered() {
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y + i.zoom_delta().ln() * 200.0);
+        if scroll.abs() > 0.0 {
+            let new_scale = (scale * (scroll / 200.0).exp()).clamp(0.05, 16.0);
+            if let Some(pointer) = response.hover_pos() {
+                let relative = (pointer - rect.center() - viewer.pan) / scale;
+                viewer.pan = pointer - rect.center() - relative * new_scale;
+            }
+            scale = new_scale;
+            viewer.zoom = Zoom::Scale(scale);
+        }
+    }
+    if response.dragged() {
+        viewer.pan += response.drag_delta();
+        if viewer.zoom == Zoom::Fit {
+            viewer.zoom = Zoom::Scale(scale);
+        }
+    }
+    if response.double_clicked() {
+        viewer.zoom = if viewer.zoom == Zoom::Fit {
+            Zoom::Scale(1.0)
+        } else {
+            Zoom::Fit
+        };
+        viewer.pan = egui::Vec2::ZERO;
+    }
+    let image_rect = egui::Rect::from_center_size(rect.center() + viewer.pan, size * scale);
+    let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+    painter.image(texture.id(), image_rect, uv, Color32::WHITE);
+}
+
+fn metadata_ui(
+    ui: &mut egui::Ui,
+    record: &ImageRecord,
+    position: (usize, usize),
+    locale: &str,
+    actions: &mut Vec<ViewerAction>,
+) {
+    let meta = &record.meta;
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let star = if record.favorite { "★" } else { "☆" };
+            if ui
+                .button(RichText::new(star).size(18.0))
+                .on_hover_text(t!("viewer.favorite", locale = locale))
+                .clicked()
+            {
+                actions.push(ViewerAction::ToggleFavorite);
+            }
+            ui.label(format!("{} / {}", position.0 + 1, position.1));
+        });
+        if record.missing {
+            ui.colored_label(ui.visuals().warn_fg_color, t!("viewer.missing", locale = locale));
+        }
+        field_ui(ui, &t!("viewer.prompt", locale = locale), &meta.prompt);
+        if ui.small_button(t!("viewer.copy_prompt", locale = locale)).clicked() {
+            ui.ctx().copy_text(meta.prompt.clone());
+        }
+        if let Some(revised) = &meta.revised_prompt {
+            field_ui(ui, &t!("viewer.revised_prompt", locale = locale), revised);
+        }
+        if !meta.negative_prompt.is_empty() {
+            field_ui(
+                ui,
+                &t!("viewer.negative_prompt", locale = locale),
+                &meta.negative_prompt,
+            );
+        }
+        egui::Grid::new("viewer-facts")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                let seed = meta.seed.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
+                for (label, value) in [
+                    (t!("viewer.model", locale = locale), meta.model.clone()),
+                    (
+                        t!("viewer.size", locale = locale),
+                        format!("{}×{}", record.width, record.height),
+                    ),
+                    (t!("viewer.seed", locale = locale), seed.clone()),
+                    (t!("viewer.provider", locale = locale), meta.provider.clone()),
+                    (
+                        t!("viewer.created", locale = locale),
+                        crate::cli::format_time(meta.created_ms),
+                    ),
+                    (
+                        t!("viewer.request_id", locale = locale),
+                        meta.request_id.clone().unwrap_or_else(|| "—".into()),
+                    ),
+                ] {
+                    ui.label(RichText::new(label).weak());
+                    ui.add(egui::Label::new(value).selectable(true));
+                    ui.end_row();
+                }
+            });
+        if let Some(seed) = meta.seed
+            && ui.small_button(t!("viewer.copy_seed", locale = locale)).clicked()
+        {
+            ui.ctx().copy_text(seed.to_string());
+        }
+        ui.separator();
+        for (action, key) in [
+            (ViewerAction::UseSettings, "viewer.use_settings"),
+            (ViewerAction::GenerateAgain, "viewer.generate_again"),
+            (ViewerAction::SaveAs, "viewer.save_as"),
+            (ViewerAction::CopyImage, "viewer.copy_image"),
+            (ViewerAction::ShowInFolder, "viewer.show_in_folder"),
+            (ViewerAction::Delete, "viewer.delete"),
+        ] {
+            if ui
+                .add(egui::Button::new(t!(key, locale = locale)).min_size(egui::vec2(ui.available_width(), 0.0)))
+                .clicked()
+            {
+                actions.push(action);
+            }
+        }
+    });
+}
+
+fn field_ui(ui: &mut egui::Ui, label: &str, text: &str) {
+    ui.label(RichText::new(label).weak());
+    ui.add(egui::Label::new(text).wrap().selectable(true));
+    ui.add_space(4.0);
+}

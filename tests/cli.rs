@@ -1,0 +1,142 @@
+//! The command line end to end: the real binary, the demo provider, a temp library.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn pictor(data_dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pictor"))
+        .args(args)
+        .env("PICTOR_DATA_DIR", data_dir)
+        .env("PICTOR_DEMO_LATENCY_MS", "20")
+        .env_remove("PICTOR_API_KEY")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn generate_with_the_demo_stores_a_png_carrying_the_prompt_and_list_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pictor(
+        dir.path(),
+        &[
+            "generate",
+            "一幅传统的中国山水画",
+            "--provider",
+            "demo",
+            "--json",
+            "--size",
+            "1328x1328",
+            "--seed",
+            "41",
+            "--count",
+            "2",
+        ],
+    );
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 2);
+    for (line, seed) in lines.iter().zip([41, 42]) {
+        for field in [
+            "id",
+            "path",
+            "prompt",
+            "negative_prompt",
+            "revised_prompt",
+            "model",
+            "size",
+            "seed",
+            "width",
+            "height",
+            "created",
+            "provider",
+            "favorite",
+        ] {
+            assert!(line.get(field).is_some(), "missing {field} in {line}");
+        }
+        assert_eq!(line["seed"], seed);
+        assert_eq!(line["size"], "1328*1328");
+        assert_eq!(line["width"], 1328);
+        assert_eq!(line["provider"], "demo");
+        let bytes = std::fs::read(line["path"].as_str().unwrap()).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let texts = pictor::imaging::read_png_text(&bytes).unwrap();
+        let ours = texts
+            .iter()
+            .find(|(k, _)| k == pictor::imaging::PICTOR_TEXT_KEY)
+            .unwrap();
+        assert!(ours.1.contains("一幅传统的中国山水画"), "iTXt: {}", ours.1);
+    }
+    let listed = json_lines(&pictor(dir.path(), &["list", "--search", "山水", "--json"]));
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["prompt"], "一幅传统的中国山水画");
+    assert!(json_lines(&pictor(dir.path(), &["list", "--search", "没有这个词", "--json"])).is_empty());
+}
+
+#[test]
+fn a_failure_prints_a_json_error_line_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pictor(
+        dir.path(),
+        &["generate", "x", "--provider", "openai-compatible", "--json"],
+    );
+    assert!(!out.status.success());
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["error"]["kind"], "config");
+    assert!(lines[0]["error"]["message"].as_str().unwrap().contains("base URL"));
+
+    let out = pictor(
+        dir.path(),
+        &["generate", &"山".repeat(801), "--provider", "demo", "--json"],
+    );
+    assert!(!out.status.success());
+    assert_eq!(json_lines(&out)[0]["error"]["kind"], "invalid_request");
+
+    let out = pictor(dir.path(), &["generate", "x", "--provider", "apple-router", "--json"]);
+    assert!(!out.status.success());
+    assert_eq!(json_lines(&out)[0]["error"]["kind"], "auth");
+}
+
+#[test]
+fn key_set_without_a_keyring_says_so_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pictor"))
+        .args(["key", "set"])
+        .env("PICTOR_DATA_DIR", dir.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"sk-never-on-disk-4242\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("keyring"), "{stderr}");
+    assert!(!stderr.contains("sk-never-on-disk-4242"));
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(!bytes.windows(8).any(|w| w == b"sk-never"));
+        }
+    }
+}

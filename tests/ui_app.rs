@@ -1,0 +1,267 @@
+//! The real `PictorApp` driven by accessible labels with egui_kittest, against the
+//! loopback fake API, an in-memory secret store and a temp library.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use pictor::api::provider::Provider;
+use pictor::api::secret::ApiKey;
+use pictor::cli::ConnectionArgs;
+use pictor::library::{Library, LibraryPaths, Query};
+use pictor::secrets::{KeySource, MemoryStore, SecretStore, Secrets};
+use pictor::ui::app::{AppDeps, PictorApp};
+use pictor::ui::job_cards::CardState;
+use serde_json::json;
+use support::{FakeApi, Reply, openai_success, sample_png};
+
+struct World {
+    runtime: tokio::runtime::Runtime,
+    fake: FakeApi,
+    library: Arc<Library>,
+    store: Arc<MemoryStore>,
+    _dir: tempfile::TempDir,
+}
+
+fn world(handler: impl Fn(&support::Seen, &FakeApi) -> Reply + Send + Sync + 'static) -> World {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = runtime.block_on(FakeApi::start(handler));
+    let dir = tempfile::tempdir().unwrap();
+    let library = Arc::new(Library::open(LibraryPaths::in_dir(dir.path())).unwrap());
+    World {
+        runtime,
+        fake,
+        library,
+        store: Arc::new(MemoryStore::default()),
+        _dir: dir,
+    }
+}
+
+fn success(_: &support::Seen, fake: &FakeApi) -> Reply {
+    Reply::Json(
+        200,
+        openai_success(&fake.png_link(&format!("i{}", fake.seen().len()), sample_png(96, 64, 9))),
+    )
+}
+
+fn harness(world: &World) -> Harness<'static, PictorApp> {
+    let deps = AppDeps {
+        secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
+        library: Arc::clone(&world.library),
+        runtime: world.runtime.handle().clone(),
+        connection: ConnectionArgs {
+            provider: Some(Provider::OpenaiCompatible),
+            base_url: Some(world.fake.base_url()),
+            allow_insecure_http: false,
+        },
+        demo_base_url: String::new(),
+    };
+    Harness::builder()
+        .with_size([1280.0, 820.0])
+        .build_eframe(move |cc| PictorApp::new(cc, deps))
+}
+
+fn with_key(world: &World) {
+    world
+        .store
+        .set(Provider::OpenaiCompatible, &ApiKey::new("sk-ui-test-1111").unwrap())
+        .unwrap();
+}
+
+/// Steps frames until `done` holds (or panics after 15 s).
+fn step_until(harness: &mut Harness<'_, PictorApp>, what: &str, done: impl Fn(&PictorApp) -> bool) {
+    let started = Instant::now();
+    while !done(harness.state()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "timed out waiting for: {what}"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    harness.step();
+}
+
+fn type_prompt(harness: &mut Harness<'_, PictorApp>, text: &str) {
+    harness.get_by_label("Prompt").focus();
+    harness.step();
+    harness.get_by_label("Prompt").type_text(text);
+    harness.step();
+}
+
+fn english(harness: &mut Harness<'_, PictorApp>) {
+    // Tests run with whatever locale the machine has; pin English unless a test switches.
+    harness
+        .state_mut()
+        .set_language(pictor::settings::LanguageChoice::English);
+    harness.step();
+}
+
+#[test]
+fn first_start_asks_for_the_key_and_the_top_bar_shows_where_it_lives() {
+    let world = world(success);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    harness.get_by_label("API key");
+    harness.get_by_label("Key").focus();
+    harness.step();
+    harness.get_by_label("Key").type_text("sk-pasted-key-7777");
+    harness.step();
+    harness.get_by_label("Save to keyring").click();
+    step_until(&mut harness, "key saved", |app| {
+        app.key_status().is_some_and(|k| k.key.is_some())
+    });
+    assert_eq!(
+        world.store.get(Provider::OpenaiCompatible).unwrap().unwrap().expose(),
+        "sk-pasted-key-7777"
+    );
+    assert!(harness.query_by_label("Save to keyring").is_none(), "the dialog closed");
+    // The in-memory store stands in for the keyring and reports itself as the session store.
+    assert_eq!(harness.state().key_status().unwrap().source, KeySource::Session);
+    harness.get_by_label_contains("…7777");
+    assert!(
+        harness.query_by_label_contains("sk-pasted-key-7777").is_none(),
+        "the key is never shown again"
+    );
+}
+
+#[test]
+fn a_chinese_prompt_generates_an_image_into_the_library() {
+    let world = world(success);
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    type_prompt(&mut harness, "一幅传统的中国山水画");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, "job card", |app| !app.job_cards().is_empty());
+    step_until(&mut harness, "job done", |app| {
+        matches!(app.job_cards()[0].state, CardState::Done { .. })
+    });
+    let stored = world.library.query(&Query::default()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].meta.prompt, "一幅传统的中国山水画");
+    step_until(&mut harness, "gallery shows it", |app| app.gallery_records().len() == 1);
+    assert!(world.fake.image_requests_with_auth().is_empty());
+}
+
+#[test]
+fn ctrl_enter_generates() {
+    let world = world(success);
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    type_prompt(&mut harness, "a lighthouse at dusk");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    step_until(&mut harness, "job done", |app| {
+        app.job_cards()
+            .first()
+            .is_some_and(|c| matches!(c.state, CardState::Done { .. }))
+    });
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 1);
+}
+
+#[test]
+fn a_moderation_error_shows_its_message_on_the_card() {
+    let world = world(|_, _| {
+        Reply::error(
+            400,
+            "Input data may contain inappropriate content. (request id: 42)",
+            json!("DataInspectionFailed"),
+        )
+    });
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    type_prompt(&mut harness, "something");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, "job failed", |app| {
+        app.job_cards()
+            .first()
+            .is_some_and(|c| matches!(c.state, CardState::Failed(_)))
+    });
+    harness.get_by_label_contains("Blocked by content moderation");
+    harness.get_by_label("Copy details");
+    harness.get_by_label("Retry");
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 0);
+}
+
+#[test]
+fn a_slow_job_can_be_cancelled() {
+    let world = world(|_, _| Reply::Stall);
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    type_prompt(&mut harness, "slow");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, "running", |app| {
+        app.job_cards()
+            .first()
+            .is_some_and(|c| matches!(c.state, CardState::Running { .. }))
+    });
+    harness.get_by_label_contains("Running").hover();
+    harness.get_by_label("Cancel").click();
+    let clicked = Instant::now();
+    step_until(&mut harness, "cancelled", |app| {
+        matches!(app.job_cards()[0].state, CardState::Cancelled)
+    });
+    assert!(clicked.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn a_rate_limited_job_shows_the_retry_and_then_succeeds() {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let world = world(move |seen, fake| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Reply::error(429, "Requests rate limit exceeded", json!("Throttling")).with_header("Retry-After", "1")
+        } else {
+            success(seen, fake)
+        }
+    });
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    type_prompt(&mut harness, "busy");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, "retrying", |app| {
+        app.job_cards()
+            .first()
+            .is_some_and(|c| matches!(c.state, CardState::Retrying { .. }))
+    });
+    harness.get_by_label_contains("Rate limited, retrying in");
+    step_until(&mut harness, "done", |app| {
+        matches!(app.job_cards()[0].state, CardState::Done { .. })
+    });
+    assert_eq!(world.fake.api_requests().len(), 2);
+}
+
+#[test]
+fn switching_to_chinese_relabels_the_generate_button() {
+    let world = world(success);
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    harness.get_by_label("Generate");
+    harness.get_by_label("⚙ Settings").click();
+    harness.run_steps(3);
+    harness.get_by_label("简体中文").click();
+    harness.run_steps(2);
+    harness.get_by_label("生成");
+    assert!(harness.query_by_label("Generate").is_none());
+    harness.get_by_label("提示词");
+}
