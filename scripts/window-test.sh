@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --bin pictor
+# The same build as `cargo test --all-targets` (same features), so nothing is compiled twice.
+cargo build --all-targets
 bin="$CARGO_TARGET_DIR/debug/pictor"
 out="$CARGO_TARGET_DIR/window-test"
 rm -rf "$out"; mkdir -p "$out"
@@ -39,9 +40,10 @@ echo "start screenshot: $colors colours"
 [ "$colors" -gt 50 ] || { echo "FAIL: the window drew nothing (only $colors colours)"; exit 1; }
 
 # Type a Chinese prompt into the prompt field (the first multi-line field of the compose panel) and generate.
+xdotool windowfocus --sync "$window"
 xdotool mousemove --window "$window" 150 150 click 1
 sleep 0.3
-xdotool type --delay 30 "一幅传统的中国山水画"
+LC_ALL=C.UTF-8 xdotool type --delay 30 "一幅传统的中国山水画"
 xdotool key ctrl+Return
 for _ in $(seq 60); do
   count=$("$bin" list --json | wc -l)

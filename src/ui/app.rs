@@ -575,6 +575,11 @@ impl PictorApp {
         self.settings.language = language;
     }
 
+    /// GPU bytes held by thumbnail textures, and how many textures.
+    pub fn thumbnail_texture_stats(&self) -> (usize, usize) {
+        (self.thumbnails.texture_bytes(), self.thumbnails.len())
+    }
+
     /// The gallery's records.
     pub fn gallery_records(&self) -> &[crate::library::ImageRecord] {
         &self.gallery.records

@@ -127,7 +127,7 @@ fn model_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
     ui.horizontal(|ui| {
         ui.add(
             egui::TextEdit::singleline(&mut form.params.model)
-                .desired_width(ui.available_width() - 36.0)
+                .desired_width((ui.available_width() - 48.0).max(80.0))
                 .hint_text("qwen-image-plus"),
         )
         .labelled_by(label.id);
@@ -189,7 +189,7 @@ fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, family: Mo
     ui.add(
         egui::TextEdit::multiline(&mut form.params.prompt)
             .desired_rows(5)
-            .desired_width(f32::INFINITY)
+            .desired_width(ui.available_width())
             .hint_text(t!("compose.prompt_hint", locale = locale)),
     )
     .labelled_by(label.id);
@@ -213,7 +213,7 @@ fn negative_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
     ui.add(
         egui::TextEdit::multiline(&mut form.params.negative_prompt)
             .desired_rows(2)
-            .desired_width(f32::INFINITY)
+            .desired_width(ui.available_width())
             .hint_text(t!("compose.negative_hint", locale = locale)),
     )
     .labelled_by(label.id);
