@@ -140,3 +140,61 @@ fn key_set_without_a_keyring_says_so_and_writes_nothing() {
         }
     }
 }
+
+#[test]
+fn import_export_delete_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let good = dir.path().join("castle.png");
+    let a1111 = "a castle\nNegative prompt: fog\nSeed: 99, Size: 1328x1328, Model: qwen-image";
+    let png = pictor::imaging::embed_png_text(&sample_png(), &[("parameters", a1111)]).unwrap();
+    std::fs::write(&good, png).unwrap();
+    let bad = dir.path().join("broken.png");
+    std::fs::write(&bad, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+
+    let out = pictor(
+        &library,
+        &["import", good.to_str().unwrap(), bad.to_str().unwrap(), "--json"],
+    );
+    assert!(!out.status.success(), "a failed file makes the exit code non-zero");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["prompt"], "a castle");
+    assert_eq!(lines[0]["negative_prompt"], "fog");
+    assert_eq!(lines[0]["seed"], 99);
+    assert_eq!(lines[1]["error"]["kind"], "image");
+    assert!(lines[1]["error"]["file"].as_str().unwrap().ends_with("broken.png"));
+    let id = lines[0]["id"].as_str().unwrap().to_owned();
+
+    let exports = dir.path().join("out");
+    let out = pictor(
+        &library,
+        &[
+            "export",
+            &id[..10],
+            "--to",
+            exports.to_str().unwrap(),
+            "--format",
+            "jpeg",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = json_lines(&out)[0]["path"].as_str().unwrap().to_owned();
+    assert!(path.ends_with(".jpg"));
+    assert_eq!(&std::fs::read(&path).unwrap()[..3], b"\xff\xd8\xff");
+
+    assert!(pictor(&library, &["delete", &id]).status.success());
+    assert!(json_lines(&pictor(&library, &["list", "--json"])).is_empty());
+    let trash = json_lines(&pictor(&library, &["list", "--trash", "--json"]));
+    assert_eq!(trash.len(), 1);
+    assert!(pictor(&library, &["restore", &id]).status.success());
+    assert_eq!(json_lines(&pictor(&library, &["list", "--json"])).len(), 1);
+}
+
+fn sample_png() -> Vec<u8> {
+    let image = image::RgbImage::from_fn(24, 16, |x, y| image::Rgb([x as u8 * 9, y as u8 * 13, 100]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}

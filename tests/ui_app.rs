@@ -64,6 +64,7 @@ fn harness(world: &World) -> Harness<'static, PictorApp> {
             allow_insecure_http: false,
         },
         demo_base_url: String::new(),
+        dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
     };
     Harness::builder()
         .with_size([1280.0, 820.0])

@@ -37,6 +37,31 @@ pub enum AppEvent {
     },
     /// A library action finished; the text says what happened.
     Done(Result<String, Error>),
+    /// Images were moved to the trash (for Undo).
+    Trashed {
+        /// The images.
+        ids: Vec<String>,
+        /// How many moved, or why not.
+        result: Result<usize, Error>,
+    },
+    /// Files were imported.
+    Imported {
+        /// How many were stored.
+        stored: usize,
+        /// One line per file that failed.
+        failures: Vec<String>,
+    },
+    /// Progress of a long action.
+    Progress {
+        /// Items done.
+        done: usize,
+        /// Items in all.
+        total: usize,
+    },
+    /// Decoded pixels to put on the clipboard.
+    Clipboard(Result<egui::ColorImage, Error>),
+    /// The models known to the library (for the filter).
+    Models(Result<Vec<String>, Error>),
 }
 
 /// Runs closures off the UI thread and collects their results.
@@ -67,6 +92,20 @@ impl Background {
             if sender.send(work()).is_ok() {
                 waker();
             }
+        });
+    }
+
+    /// Like [`Self::spawn`], for work that reports progress events before its result.
+    pub fn spawn_reporting(&self, work: impl FnOnce(&dyn Fn(AppEvent)) -> AppEvent + Send + 'static) {
+        let sender = self.sender.clone();
+        let waker = std::sync::Arc::clone(&self.waker);
+        self.runtime.spawn_blocking(move || {
+            let report = |event: AppEvent| {
+                if sender.send(event).is_ok() {
+                    waker();
+                }
+            };
+            report(work(&report));
         });
     }
 

@@ -4,8 +4,10 @@
 pub mod app;
 pub mod background;
 pub mod compose;
+pub mod dialogs;
 pub mod fonts;
 pub mod gallery;
+pub mod gallery_toolbar;
 pub mod job_cards;
 pub mod key_dialog;
 pub mod settings_ui;
@@ -50,6 +52,7 @@ fn run_window(connection: &ConnectionArgs) -> Result<()> {
         runtime: runtime.handle().clone(),
         connection: connection.clone(),
         demo_base_url: demo.base_url(),
+        dialogs: Arc::new(crate::ui::dialogs::NativeDialogs::detect()),
     };
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Pictor")

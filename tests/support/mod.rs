@@ -388,3 +388,40 @@ pub fn sample_png(width: u32, height: u32, seed: u32) -> Vec<u8> {
 pub fn pngsuite_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/pngsuite")
 }
+
+/// Fills `library` with `count` small images: newest first is index `count - 1`.
+/// Every 10th is a favourite; every 7th has a Chinese landscape prompt; models alternate.
+pub fn populate(library: &pictor::library::Library, count: usize) -> Vec<pictor::library::ImageRecord> {
+    let png = sample_png(48, 32, 11);
+    let base = pictor::metadata::ImageMeta::now_ms() - count as i64 * 1000;
+    let mut records = Vec::with_capacity(count);
+    for index in 0..count {
+        let prompt = if index == 0 {
+            "the very first image".to_owned()
+        } else if index % 7 == 0 {
+            format!("一幅传统的中国山水画 number {index}")
+        } else {
+            format!("a red fox in the snow number {index}")
+        };
+        let meta = pictor::metadata::ImageMeta {
+            prompt,
+            negative_prompt: "blurry".into(),
+            model: if index % 2 == 0 {
+                "qwen-image-plus".into()
+            } else {
+                "qwen-image".into()
+            },
+            size: "1328*1328".into(),
+            seed: Some(index as u32),
+            provider: "demo".into(),
+            created_ms: base + index as i64 * 1000,
+            ..Default::default()
+        };
+        let record = pictor::generate::store_blocking(library, &png, &meta).unwrap();
+        if index % 10 == 0 {
+            library.set_favorite(std::slice::from_ref(&record.id), true).unwrap();
+        }
+        records.push(record);
+    }
+    records
+}

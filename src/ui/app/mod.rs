@@ -19,11 +19,16 @@ use crate::secrets::{KeySource, KeyStatus, Secrets};
 use crate::settings::{Settings, ThemeChoice};
 use crate::ui::background::{AppEvent, Background};
 use crate::ui::compose::{ComposeAction, ComposeForm, compose_ui};
+use crate::ui::dialogs::FileDialogs;
 use crate::ui::gallery::{Gallery, GalleryAction, gallery_ui};
+use crate::ui::gallery_toolbar::{DateFilter, ToolbarState, gallery_toolbar_ui};
 use crate::ui::job_cards::{CardAction, CardState, JobCard, job_cards_ui};
 use crate::ui::key_dialog::{KeyDialog, KeyDialogAction, key_dialog_ui};
 use crate::ui::settings_ui::settings_ui;
 use crate::ui::thumbnails::{DEFAULT_CAPACITY, ThumbnailCache};
+use crate::ui::viewer::Viewer;
+
+mod library_actions;
 
 const SETTINGS_KEY: &str = "pictor-settings";
 const COMPOSE_KEY: &str = "pictor-compose";
@@ -40,6 +45,8 @@ pub struct AppDeps {
     pub connection: ConnectionArgs,
     /// Base URL of the running demo server.
     pub demo_base_url: String,
+    /// File dialogs (native, or scripted in tests).
+    pub dialogs: Arc<dyn FileDialogs>,
 }
 
 /// The Pictor window.
@@ -59,8 +66,23 @@ pub struct PictorApp {
     client: Option<(ClientSpec, ApiClient)>,
     thumbnails: ThumbnailCache,
     gallery: Gallery,
-    notice: Option<(String, Instant)>,
+    notice: Option<Notice>,
     applied_theme: Option<ThemeChoice>,
+    dialogs: Arc<dyn FileDialogs>,
+    viewer: Option<Viewer>,
+    undo: Vec<Vec<String>>,
+    models: Vec<String>,
+    date_filter: DateFilter,
+    progress: Option<(usize, usize)>,
+    import_failures: Vec<String>,
+}
+
+/// A short message at the bottom of the window.
+struct Notice {
+    text: String,
+    since: Instant,
+    offer_undo: bool,
+    offer_remove_missing: bool,
 }
 
 /// What a cached client was built for.
@@ -113,9 +135,26 @@ impl PictorApp {
             gallery: Gallery::default(),
             notice: None,
             applied_theme: None,
+            dialogs: deps.dialogs,
+            viewer: None,
+            undo: Vec::new(),
+            models: Vec::new(),
+            date_filter: DateFilter::Any,
+            progress: None,
+            import_failures: Vec::new(),
         };
         app.refresh_key_status();
-        app.gallery.refresh(&app.library, &app.background);
+        app.refresh_gallery();
+        let missing = app.library.recovery_report().missing_files;
+        if missing > 0 {
+            let text = t!("gallery.missing_notice", locale = app.locale(), count = missing).into_owned();
+            app.notice = Some(Notice {
+                text,
+                since: Instant::now(),
+                offer_undo: false,
+                offer_remove_missing: true,
+            });
+        }
         app
     }
 
@@ -132,7 +171,12 @@ impl PictorApp {
     }
 
     fn notify(&mut self, text: impl Into<String>) {
-        self.notice = Some((text.into(), Instant::now()));
+        self.notice = Some(Notice {
+            text: text.into(),
+            since: Instant::now(),
+            offer_undo: false,
+            offer_remove_missing: false,
+        });
     }
 
     /// Why Generate cannot run now, in the UI language; `None` when it can.
@@ -249,6 +293,9 @@ impl PictorApp {
         };
         if let JobEvent::Finished { images, .. } = &event {
             self.gallery.prepend(images);
+            if images.iter().any(|image| !self.models.contains(&image.meta.model)) {
+                self.refresh_models();
+            }
         }
         if let Some(card) = self.cards.iter_mut().find(|c| c.id == id) {
             card.apply(&event);
@@ -300,15 +347,7 @@ impl PictorApp {
                 }
             },
             AppEvent::Thumbnail { id, image } => self.thumbnails.insert(ctx, id, image),
-            AppEvent::FullImage { .. } => {}
-            AppEvent::Done(result) => {
-                let message = match result {
-                    Ok(text) => text,
-                    Err(err) => err.user_message(self.locale()),
-                };
-                self.notify(message);
-                self.gallery.refresh(&self.library, &self.background);
-            }
+            other => self.handle_library_event(ctx, other),
         }
     }
 
@@ -356,7 +395,7 @@ impl PictorApp {
                     }
                 }
             }
-            CardAction::Open(_) => {}
+            CardAction::Open(id) => self.open_viewer_by_id(&id),
             CardAction::OpenKeySettings => self.open_key_dialog(),
         }
     }
@@ -453,19 +492,52 @@ impl PictorApp {
     }
 
     fn notice_ui(&mut self, ctx: &egui::Context) {
-        let Some((text, since)) = &self.notice else { return };
-        if since.elapsed() > Duration::from_secs(8) {
+        let locale = self.locale();
+        let Some(notice) = &self.notice else { return };
+        let lifetime = if notice.offer_undo || notice.offer_remove_missing {
+            20
+        } else {
+            8
+        };
+        if notice.since.elapsed() > Duration::from_secs(lifetime) {
             self.notice = None;
             return;
         }
-        let text = text.clone();
+        let (text, offer_undo, offer_remove) = (notice.text.clone(), notice.offer_undo, notice.offer_remove_missing);
+        let mut undo = false;
+        let mut remove_missing = false;
+        let mut close = false;
         egui::Area::new(egui::Id::unique("notice"))
             .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -16.0))
             .show(ctx, |ui| {
                 egui::Frame::popup(ui.style()).show(ui, |ui| {
-                    ui.label(text);
+                    ui.horizontal(|ui| {
+                        ui.label(text);
+                        if offer_undo && ui.button(t!("gallery.undo", locale = locale)).clicked() {
+                            undo = true;
+                        }
+                        if offer_remove && ui.button(t!("gallery.remove_missing", locale = locale)).clicked() {
+                            remove_missing = true;
+                        }
+                        if ui
+                            .small_button("×")
+                            .on_hover_text(t!("job.dismiss", locale = locale))
+                            .clicked()
+                        {
+                            close = true;
+                        }
+                    });
                 });
             });
+        if undo {
+            self.undo_last_delete();
+        }
+        if remove_missing {
+            self.remove_missing();
+        }
+        if close || undo || remove_missing {
+            self.notice = None;
+        }
         ctx.request_repaint_after(Duration::from_secs(1));
     }
 }
@@ -503,6 +575,31 @@ impl eframe::App for PictorApp {
                 }
             });
         egui::CentralPanel::default_margins().show(ui, |ui| {
+            if self.viewer.is_some() {
+                self.viewer_panel_ui(ui);
+                return;
+            }
+            self.gallery_keys(ui);
+            let toolbar = gallery_toolbar_ui(
+                ui,
+                ToolbarState {
+                    search_text: &mut self.gallery.search_text,
+                    query: &mut self.gallery.query,
+                    date: &mut self.date_filter,
+                    cell_size: &mut self.settings.thumbnail_size,
+                    models: &self.models,
+                    selected: self.gallery.selected.len(),
+                    shown: self.gallery.records.len(),
+                },
+                locale,
+            );
+            for action in toolbar {
+                self.handle_toolbar_action(action);
+            }
+            if let Some((done, total)) = self.progress {
+                ui.add(egui::ProgressBar::new(done as f32 / total.max(1) as f32).text(format!("{done} / {total}")));
+            }
+            ui.separator();
             if !self.cards.is_empty() {
                 let library = Arc::clone(&self.library);
                 let thumbnails = &mut self.thumbnails;
@@ -531,11 +628,14 @@ impl eframe::App for PictorApp {
                 locale,
             );
             for action in actions {
-                if action == GalleryAction::QueryChanged {
-                    self.gallery.refresh(&self.library, &self.background);
+                match action {
+                    GalleryAction::QueryChanged => self.refresh_gallery(),
+                    GalleryAction::Open(index) => self.open_viewer(index),
                 }
             }
         });
+        self.import_failures_ui(&ctx);
+        self.accept_dropped_files(&ctx);
         self.settings_window_ui(&ctx);
         if let Some(dialog) = &mut self.key_dialog {
             let current = self.key.as_ref().and_then(|k| k.key.as_ref()).map(|k| k.masked());
@@ -560,6 +660,16 @@ impl PictorApp {
         &self.settings
     }
 
+    /// Changes settings (as the settings window does).
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    /// The compose form's parameters for the next image.
+    pub fn form_params(&self) -> crate::api::request::GenerationParams {
+        self.form.params_for(0)
+    }
+
     /// The current key status (`None` while it is being read).
     pub fn key_status(&self) -> Option<&KeyStatus> {
         self.key.as_ref()
@@ -578,6 +688,31 @@ impl PictorApp {
     /// GPU bytes held by thumbnail textures, and how many textures.
     pub fn thumbnail_texture_stats(&self) -> (usize, usize) {
         (self.thumbnails.texture_bytes(), self.thumbnails.len())
+    }
+
+    /// The id of the image open in the viewer.
+    pub fn viewer_image(&self) -> Option<&str> {
+        self.viewer.as_ref().map(|v| v.id.as_str())
+    }
+
+    /// Whether the open image's full-size texture is loaded.
+    pub fn viewer_loaded(&self) -> bool {
+        self.viewer.as_ref().is_some_and(|v| v.texture.is_some())
+    }
+
+    /// The selected image ids.
+    pub fn selection(&self) -> Vec<String> {
+        self.gallery.selected.iter().cloned().collect()
+    }
+
+    /// Whether a gallery query is running.
+    pub fn gallery_loading(&self) -> bool {
+        self.gallery.loading
+    }
+
+    /// Whether background work (export, import, save) is in progress or a notice shows.
+    pub fn notice_text(&self) -> Option<&str> {
+        self.notice.as_ref().map(|n| n.text.as_str())
     }
 
     /// The gallery's records.

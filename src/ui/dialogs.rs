@@ -1,0 +1,110 @@
+//! Native file dialogs behind a small trait, so tests can answer them.
+//!
+//! Methods block until the user answers: call them on a worker thread, never in `ui()`.
+//! The window keeps drawing meanwhile.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Asks the user for paths.
+pub trait FileDialogs: Send + Sync {
+    /// Whether a dialog can be shown at all (on Linux: an XDG portal or zenity).
+    fn available(&self) -> bool;
+    /// Where to save a file; `None` when cancelled.
+    fn save_file(&self, suggested_name: &str, directory: Option<&Path>) -> Option<PathBuf>;
+    /// A folder; `None` when cancelled.
+    fn pick_folder(&self, directory: Option<&Path>) -> Option<PathBuf>;
+    /// Image files to import; `None` when cancelled.
+    fn pick_images(&self) -> Option<Vec<PathBuf>>;
+}
+
+/// rfd's asynchronous dialogs (portal, zenity, or the platform's own).
+#[derive(Debug)]
+pub struct NativeDialogs {
+    available: bool,
+}
+
+impl NativeDialogs {
+    /// Detects once whether a dialog backend exists.
+    pub fn detect() -> Self {
+        Self {
+            available: backend_available(),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn backend_available() -> bool {
+    let on_path = |name: &str| {
+        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+    };
+    let portal = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+        && ["/usr/libexec/xdg-desktop-portal", "/usr/lib/xdg-desktop-portal"]
+            .iter()
+            .any(|p| Path::new(p).exists());
+    portal || on_path("zenity")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn backend_available() -> bool {
+    true
+}
+
+impl FileDialogs for NativeDialogs {
+    fn available(&self) -> bool {
+        self.available
+    }
+
+    fn save_file(&self, suggested_name: &str, directory: Option<&Path>) -> Option<PathBuf> {
+        let mut dialog = rfd::AsyncFileDialog::new().set_file_name(suggested_name);
+        if let Some(directory) = directory {
+            dialog = dialog.set_directory(directory);
+        }
+        pollster::block_on(dialog.save_file()).map(|handle| handle.path().to_owned())
+    }
+
+    fn pick_folder(&self, directory: Option<&Path>) -> Option<PathBuf> {
+        let mut dialog = rfd::AsyncFileDialog::new();
+        if let Some(directory) = directory {
+            dialog = dialog.set_directory(directory);
+        }
+        pollster::block_on(dialog.pick_folder()).map(|handle| handle.path().to_owned())
+    }
+
+    fn pick_images(&self) -> Option<Vec<PathBuf>> {
+        let dialog = rfd::AsyncFileDialog::new().add_filter("Images", &["png", "jpg", "jpeg", "webp"]);
+        pollster::block_on(dialog.pick_files()).map(|handles| handles.iter().map(|h| h.path().to_owned()).collect())
+    }
+}
+
+/// Dialogs that answer from a script: for tests.
+#[derive(Debug, Default)]
+pub struct ScriptedDialogs {
+    /// Whether to pretend a backend exists.
+    pub unavailable: bool,
+    /// Answers to `save_file`, in order.
+    pub save_answers: Mutex<VecDeque<Option<PathBuf>>>,
+    /// Answers to `pick_folder`, in order.
+    pub folder_answers: Mutex<VecDeque<Option<PathBuf>>>,
+    /// Answers to `pick_images`, in order.
+    pub image_answers: Mutex<VecDeque<Option<Vec<PathBuf>>>>,
+}
+
+impl FileDialogs for ScriptedDialogs {
+    fn available(&self) -> bool {
+        !self.unavailable
+    }
+
+    fn save_file(&self, _suggested_name: &str, _directory: Option<&Path>) -> Option<PathBuf> {
+        self.save_answers.lock().ok()?.pop_front().flatten()
+    }
+
+    fn pick_folder(&self, _directory: Option<&Path>) -> Option<PathBuf> {
+        self.folder_answers.lock().ok()?.pop_front().flatten()
+    }
+
+    fn pick_images(&self) -> Option<Vec<PathBuf>> {
+        self.image_answers.lock().ok()?.pop_front().flatten()
+    }
+}

@@ -1,0 +1,363 @@
+//! The gallery, viewer, search, trash, save/export and import, driven through the real
+//! `PictorApp` with egui_kittest on a generated library of 1,000 images.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use pictor::api::provider::Provider;
+use pictor::cli::ConnectionArgs;
+use pictor::library::{Library, LibraryPaths, Query};
+use pictor::secrets::{MemoryStore, SecretStore, Secrets};
+use pictor::settings::{ExportFormat, LanguageChoice};
+use pictor::ui::app::{AppDeps, PictorApp};
+use pictor::ui::dialogs::ScriptedDialogs;
+
+const IMAGES: usize = 1000;
+
+struct World {
+    runtime: tokio::runtime::Runtime,
+    library: Arc<Library>,
+    dialogs: Arc<ScriptedDialogs>,
+    dir: tempfile::TempDir,
+}
+
+fn world(count: usize) -> World {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let library = Arc::new(Library::open(LibraryPaths::in_dir(&dir.path().join("library"))).unwrap());
+    support::populate(&library, count);
+    World {
+        runtime,
+        library,
+        dialogs: Arc::new(ScriptedDialogs::default()),
+        dir,
+    }
+}
+
+fn harness(world: &World) -> Harness<'static, PictorApp> {
+    let deps = AppDeps {
+        secrets: Secrets::with_store(Some(Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>)),
+        library: Arc::clone(&world.library),
+        runtime: world.runtime.handle().clone(),
+        connection: ConnectionArgs {
+            provider: Some(Provider::Demo),
+            base_url: None,
+            allow_insecure_http: false,
+        },
+        demo_base_url: "http://127.0.0.1:9".into(),
+        dialogs: world.dialogs.clone(),
+    };
+    let mut harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| PictorApp::new(cc, deps));
+    harness.state_mut().set_language(LanguageChoice::English);
+    step_until(&mut harness, "gallery loaded", |app| {
+        !app.gallery_loading() && !app.gallery_records().is_empty()
+    });
+    harness
+}
+
+fn step_until(harness: &mut Harness<'_, PictorApp>, what: &str, done: impl Fn(&PictorApp) -> bool) {
+    let started = Instant::now();
+    while !done(harness.state()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "timed out waiting for: {what}"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.step();
+}
+
+fn wait_for_file(harness: &mut Harness<'_, PictorApp>, path: &std::path::Path) {
+    let started = Instant::now();
+    while !path.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no file at {}",
+            path.display()
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn scrolls_to_the_oldest_image() {
+    let world = world(IMAGES);
+    let mut harness = harness(&world);
+    assert_eq!(harness.state().gallery_records().len(), IMAGES);
+    assert!(
+        harness.query_by_label("the very first image").is_none(),
+        "only visible cells exist"
+    );
+    let first = harness.state().gallery_records()[0].meta.prompt.clone();
+    harness.get_by_label(&first).hover();
+    for _ in 0..200 {
+        if harness.query_by_label("the very first image").is_some() {
+            break;
+        }
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -4000.0),
+            modifiers: egui::Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        harness.step();
+    }
+    harness.get_by_label("the very first image");
+    let (bytes, textures) = harness.state().thumbnail_texture_stats();
+    assert!(
+        textures <= pictor::ui::thumbnails::DEFAULT_CAPACITY,
+        "{textures} textures, {bytes} bytes"
+    );
+}
+
+#[test]
+fn viewer_opens_steps_and_closes() {
+    let world = world(50);
+    let mut harness = harness(&world);
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    harness.get_by_label(&records[0].meta.prompt).click();
+    step_until(&mut harness, "viewer loaded", |app| app.viewer_loaded());
+    assert_eq!(harness.state().viewer_image(), Some(records[0].id.as_str()));
+    harness.get_by_label("Use these settings");
+    harness.key_press(egui::Key::ArrowRight);
+    step_until(&mut harness, "next image", |app| {
+        app.viewer_image() == Some(records[1].id.as_str())
+    });
+    harness.key_press(egui::Key::ArrowLeft);
+    step_until(&mut harness, "previous image", |app| {
+        app.viewer_image() == Some(records[0].id.as_str())
+    });
+    harness.get_by_label("Use these settings").click();
+    harness.step();
+    let params = harness.state().form_params();
+    assert_eq!(params.prompt, records[0].meta.prompt);
+    assert_eq!(params.seed, records[0].meta.seed);
+    assert!(
+        harness.state().viewer_image().is_none(),
+        "using the settings returns to the compose panel"
+    );
+    harness.run_steps(2);
+    harness.get_by_label(&records[2].meta.prompt).click();
+    step_until(&mut harness, "viewer open", |app| app.viewer_image().is_some());
+    harness.key_press(egui::Key::Escape);
+    step_until(&mut harness, "viewer closed", |app| app.viewer_image().is_none());
+}
+
+#[test]
+fn search_finds_a_chinese_word_and_the_favourite_filter_narrows() {
+    let world = world(IMAGES);
+    let mut harness = harness(&world);
+    harness.get_by_label("Search").focus();
+    harness.step();
+    harness.get_by_label("Search").type_text("山水");
+    step_until(&mut harness, "search results", |app| {
+        !app.gallery_loading() && app.gallery_records().iter().all(|r| r.meta.prompt.contains("山水"))
+    });
+    let expected = (1..IMAGES).filter(|i| i % 7 == 0).count();
+    assert_eq!(harness.state().gallery_records().len(), expected);
+    harness.get_by_label("★ Favourites").click();
+    step_until(&mut harness, "favourites", |app| {
+        !app.gallery_loading() && app.gallery_records().iter().all(|r| r.favorite)
+    });
+    let both = (1..IMAGES).filter(|i| i % 7 == 0 && i % 10 == 0).count();
+    assert_eq!(harness.state().gallery_records().len(), both);
+}
+
+#[test]
+fn delete_then_undo_and_trash_then_restore() {
+    let world = world(30);
+    let mut harness = harness(&world);
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    harness
+        .get_by_label(&records[0].meta.prompt)
+        .click_modifiers(egui::Modifiers::COMMAND);
+    harness.step();
+    assert_eq!(harness.state().selection(), vec![records[0].id.clone()]);
+    harness.key_press(egui::Key::Delete);
+    step_until(&mut harness, "trashed", |app| {
+        app.notice_text().is_some_and(|t| t.contains("moved to the trash"))
+    });
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 29);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until(&mut harness, "restored", |app| {
+        app.gallery_records().len() == 30 && !app.gallery_loading()
+    });
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 30);
+
+    harness
+        .get_by_label(&records[1].meta.prompt)
+        .click_modifiers(egui::Modifiers::COMMAND);
+    harness
+        .get_by_label(&records[2].meta.prompt)
+        .click_modifiers(egui::Modifiers::COMMAND);
+    harness.step();
+    harness.get_by_label("Move to trash").click();
+    step_until(&mut harness, "two trashed", |app| {
+        app.notice_text().is_some_and(|t| t.contains("2 moved"))
+    });
+    harness.get_by_label("🗑 Trash").click();
+    step_until(&mut harness, "trash view", |app| {
+        !app.gallery_loading() && app.gallery_records().len() == 2
+    });
+    harness.get_by_label("Select all").click();
+    harness.run_steps(2);
+    harness.get_by_label("Restore").click();
+    step_until(&mut harness, "restored from trash", |app| {
+        !app.gallery_loading() && app.gallery_records().is_empty()
+    });
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 30);
+}
+
+#[test]
+fn save_as_writes_a_png_that_carries_the_prompt() {
+    let world = world(5);
+    let target = world.dir.path().join("saved.png");
+    world
+        .dialogs
+        .save_answers
+        .lock()
+        .unwrap()
+        .push_back(Some(target.clone()));
+    let mut harness = harness(&world);
+    let record = harness.state().gallery_records()[0].clone();
+    harness.get_by_label(&record.meta.prompt).click();
+    step_until(&mut harness, "viewer", |app| app.viewer_image().is_some());
+    harness.get_by_label("Save as…").click();
+    wait_for_file(&mut harness, &target);
+    let bytes = std::fs::read(&target).unwrap();
+    let meta = pictor::imaging::read_metadata(&bytes).unwrap();
+    assert_eq!(meta.prompt, record.meta.prompt);
+    assert!(pictor::imaging::decode(&bytes, &Default::default()).is_ok());
+}
+
+#[test]
+fn without_a_dialog_backend_save_goes_to_the_export_folder_and_says_so() {
+    let mut world = world(3);
+    world.dialogs = Arc::new(ScriptedDialogs {
+        unavailable: true,
+        ..Default::default()
+    });
+    let mut harness = harness(&world);
+    let export_dir = world.dir.path().join("exports");
+    harness.state_mut().settings_mut().export_dir = Some(export_dir.clone());
+    let record = harness.state().gallery_records()[0].clone();
+    harness.get_by_label(&record.meta.prompt).click();
+    step_until(&mut harness, "viewer", |app| app.viewer_image().is_some());
+    harness.get_by_label("Save as…").click();
+    step_until(&mut harness, "notice", |app| {
+        app.notice_text().is_some_and(|t| t.contains("No file dialog"))
+    });
+    assert_eq!(std::fs::read_dir(&export_dir).unwrap().count(), 1);
+}
+
+#[test]
+fn export_of_three_images_as_webp() {
+    let world = world(10);
+    let folder = world.dir.path().join("export");
+    world
+        .dialogs
+        .folder_answers
+        .lock()
+        .unwrap()
+        .push_back(Some(folder.clone()));
+    let mut harness = harness(&world);
+    harness.state_mut().settings_mut().export_format = ExportFormat::WebP;
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    for record in &records[..3] {
+        harness
+            .get_by_label(&record.meta.prompt)
+            .click_modifiers(egui::Modifiers::COMMAND);
+        harness.step();
+    }
+    harness.get_by_label("Export selected…").click();
+    step_until(&mut harness, "exported", |app| {
+        app.notice_text().is_some_and(|t| t.starts_with("Exported 3"))
+    });
+    let files: Vec<PathBuf> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 3);
+    for file in files {
+        assert_eq!(file.extension().unwrap(), "webp");
+        assert_eq!(
+            pictor::imaging::sniff(&std::fs::read(&file).unwrap()),
+            Some(pictor::imaging::ImageFormat::WebP)
+        );
+    }
+}
+
+#[test]
+fn import_of_pngsuite_reports_the_corrupt_files_and_keeps_the_good_ones() {
+    let world = world(1);
+    let files: Vec<PathBuf> = std::fs::read_dir(support::pngsuite_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    let corrupt = files
+        .iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('x'))
+        .count();
+    assert!(corrupt > 5 && files.len() > 100);
+    world
+        .dialogs
+        .image_answers
+        .lock()
+        .unwrap()
+        .push_back(Some(files.clone()));
+    let mut harness = harness(&world);
+    harness.get_by_label("Import…").click();
+    step_until(&mut harness, "imported", |app| {
+        app.notice_text().is_some_and(|t| t.starts_with("Imported"))
+    });
+    let expected = format!("Imported {}, {corrupt} failed", files.len() - corrupt);
+    assert_eq!(harness.state().notice_text(), Some(expected.as_str()));
+    harness.get_by_label("Files not imported");
+    assert_eq!(
+        world.library.count(&Query::default()).unwrap(),
+        1 + files.len() - corrupt
+    );
+}
+
+#[test]
+fn an_a1111_png_imports_with_its_settings() {
+    let world = world(1);
+    let a1111 = "a castle on a hill, golden hour\nNegative prompt: fog, people\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 12345, Size: 1328x1328, Model: qwen-image";
+    let png = pictor::imaging::embed_png_text(&support::sample_png(40, 40, 3), &[("parameters", a1111)]).unwrap();
+    let file = world.dir.path().join("castle.png");
+    std::fs::write(&file, png).unwrap();
+    let mut harness = harness(&world);
+    harness.state_mut().import_paths(vec![file]);
+    step_until(&mut harness, "imported", |app| app.gallery_records().len() == 2);
+    let record = harness
+        .state()
+        .gallery_records()
+        .iter()
+        .find(|r| r.meta.prompt.contains("castle"))
+        .unwrap()
+        .clone();
+    assert_eq!(record.meta.negative_prompt, "fog, people");
+    assert_eq!(record.meta.seed, Some(12345));
+    harness.get_by_label(&record.meta.prompt).click();
+    step_until(&mut harness, "viewer", |app| app.viewer_image().is_some());
+    harness.get_by_label("Use these settings").click();
+    harness.step();
+    let params = harness.state().form_params();
+    assert_eq!(params.prompt, "a castle on a hill, golden hour");
+    assert_eq!(params.seed, Some(12345));
+    assert_eq!(params.size, pictor::api::request::Size::new(1328, 1328));
+}
