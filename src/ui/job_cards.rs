@@ -115,9 +115,8 @@ pub fn job_cards_ui(
     ui.horizontal_wrapped(|ui| {
         for card in cards.iter().rev() {
             egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.set_width(220.0);
-                ui.set_min_height(64.0);
-                card_ui(ui, card, locale, thumbnail, &mut actions);
+                ui.set_width(240.0);
+                ui.vertical(|ui| card_ui(ui, card, locale, thumbnail, &mut actions));
             });
         }
     });

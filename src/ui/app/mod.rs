@@ -471,6 +471,8 @@ impl PictorApp {
         let mut changed = false;
         egui::Window::new(t!("settings.title", locale = locale))
             .open(&mut open)
+            .pivot(egui::Align2::RIGHT_TOP)
+            .default_pos(ctx.content_rect().right_top() + egui::vec2(-12.0, 40.0))
             .collapsible(false)
             .resizable(false)
             .show(ctx, |ui| {
