@@ -61,6 +61,8 @@ pub enum Command {
     Delete(IdsArgs),
     /// Bring images back from the trash.
     Restore(IdsArgs),
+    /// Download images whose earlier download failed (links live 24 hours).
+    Retry,
     /// Manage the API key in the OS keyring.
     Key {
         /// set, status or clear.
@@ -253,7 +255,7 @@ pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
         Command::List(args) => args.json,
         Command::Import(args) => args.json,
         Command::Export(args) => args.json,
-        Command::Delete(_) | Command::Restore(_) | Command::Key { .. } => false,
+        Command::Delete(_) | Command::Restore(_) | Command::Retry | Command::Key { .. } => false,
     };
     match dispatch(connection, command) {
         Ok(code) => code,
@@ -272,6 +274,7 @@ fn dispatch(connection: &ConnectionArgs, command: Command) -> Result<i32> {
         Command::Export(args) => export(&args),
         Command::Delete(args) => trash_or_restore(&args, true),
         Command::Restore(args) => trash_or_restore(&args, false),
+        Command::Retry => retry_downloads(),
         Command::Key { action } => key(connection.provider.unwrap_or_default(), &action),
     }
 }
@@ -515,6 +518,30 @@ fn export(args: &ExportArgs) -> Result<i32> {
         }
     }
     Ok(i32::from(failures > 0))
+}
+
+fn retry_downloads() -> Result<i32> {
+    let library = open_library()?;
+    let runtime = runtime()?;
+    // Only the key-less download client is used: any endpoint will do, none is contacted.
+    let client = ApiClient::new(
+        Endpoint::new(Provider::AppleRouter, None, false)?,
+        ClientConfig::default(),
+    )?;
+    let generator = Generator {
+        client,
+        key: None,
+        library: Arc::clone(&library),
+    };
+    let (stored, failed) = runtime.block_on(generator.retry_pending(&CancellationToken::new()))?;
+    for record in &stored {
+        println!("{}  {}", record.id, library.image_path(record).display());
+    }
+    for err in &failed {
+        report_error(err, false, None);
+    }
+    println!("{} saved, {} still failing", stored.len(), failed.len());
+    Ok(i32::from(!failed.is_empty()))
 }
 
 fn trash_or_restore(args: &IdsArgs, to_trash: bool) -> Result<i32> {

@@ -25,6 +25,34 @@ impl PictorApp {
         self.gallery.refresh(&self.library, &self.background);
     }
 
+    /// Downloads images whose earlier download failed, while their links live.
+    pub(super) fn retry_pending_downloads(&mut self) {
+        let generator = match self.client() {
+            Ok(client) => crate::generate::Generator {
+                client,
+                key: None,
+                library: Arc::clone(&self.library),
+            },
+            Err(err) => {
+                tracing::info!("pending downloads not retried: {}", err.message);
+                return;
+            }
+        };
+        let runtime = self.background.runtime().clone();
+        let locale = self.locale();
+        self.background.spawn(move || {
+            let cancel = tokio_util::sync::CancellationToken::new();
+            let outcome = runtime.block_on(generator.retry_pending(&cancel));
+            AppEvent::Done(outcome.map(|(stored, _failed)| {
+                if stored.is_empty() {
+                    String::new()
+                } else {
+                    t!("gallery.pending_saved", locale = locale, count = stored.len()).into_owned()
+                }
+            }))
+        });
+    }
+
     pub(super) fn refresh_models(&mut self) {
         let library = Arc::clone(&self.library);
         self.background.spawn(move || AppEvent::Models(library.models()));

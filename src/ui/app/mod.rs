@@ -145,6 +145,8 @@ impl PictorApp {
         };
         app.refresh_key_status();
         app.refresh_gallery();
+        app.refresh_models();
+        app.retry_pending_downloads();
         let missing = app.library.recovery_report().missing_files;
         if missing > 0 {
             let text = t!("gallery.missing_notice", locale = app.locale(), count = missing).into_owned();
@@ -205,7 +207,7 @@ impl PictorApp {
             .map(|err| err.user_message(locale))
     }
 
-    fn client(&mut self) -> Result<ApiClient, Error> {
+    pub(super) fn client(&mut self) -> Result<ApiClient, Error> {
         let spec = ClientSpec {
             provider: self.settings.provider,
             base_url: if self.settings.provider == Provider::Demo {
