@@ -194,28 +194,10 @@ impl PictorApp {
             ToolbarAction::TrashSelected => self.trash(self.selection()),
             ToolbarAction::RestoreSelected => {
                 let ids = self.selection();
-                let library = Arc::clone(&self.library);
-                let locale = self.locale();
-                self.background.spawn(move || {
-                    AppEvent::Done(
-                        library
-                            .restore(&ids)
-                            .map(|n| t!("gallery.restored", locale = locale, count = n).into_owned()),
-                    )
-                });
+                self.counted_library_task("gallery.restored", move |library| library.restore(&ids));
             }
             ToolbarAction::FavoriteSelected(favorite) => self.set_favorite(self.selection(), favorite),
-            ToolbarAction::EmptyTrash => {
-                let library = Arc::clone(&self.library);
-                let locale = self.locale();
-                self.background.spawn(move || {
-                    AppEvent::Done(
-                        library
-                            .empty_trash()
-                            .map(|n| t!("gallery.emptied", locale = locale, count = n).into_owned()),
-                    )
-                });
-            }
+            ToolbarAction::EmptyTrash => self.counted_library_task("gallery.emptied", |library| library.empty_trash()),
             ToolbarAction::SelectAll => self.gallery.select_all(),
             ToolbarAction::SelectNone => self.gallery.selected.clear(),
         }
@@ -247,27 +229,25 @@ impl PictorApp {
     /// Restores the most recently trashed batch.
     pub(super) fn undo_last_delete(&mut self) {
         let Some(ids) = self.undo.pop() else { return };
+        self.counted_library_task("gallery.restored", move |library| library.restore(&ids));
+    }
+
+    /// Runs a library change in the background; the notice says how many images it
+    /// touched with the translation `message_key` (which takes `%{count}`).
+    fn counted_library_task(
+        &mut self,
+        message_key: &'static str,
+        change: impl FnOnce(&crate::library::Library) -> crate::Result<usize> + Send + 'static,
+    ) {
         let library = Arc::clone(&self.library);
         let locale = self.locale();
         self.background.spawn(move || {
-            AppEvent::Done(
-                library
-                    .restore(&ids)
-                    .map(|n| t!("gallery.restored", locale = locale, count = n).into_owned()),
-            )
+            AppEvent::Done(change(&library).map(|count| t!(message_key, locale = locale, count = count).into_owned()))
         });
     }
 
     pub(super) fn remove_missing(&mut self) {
-        let library = Arc::clone(&self.library);
-        let locale = self.locale();
-        self.background.spawn(move || {
-            AppEvent::Done(
-                library
-                    .remove_missing()
-                    .map(|n| t!("gallery.removed_missing", locale = locale, count = n).into_owned()),
-            )
-        });
+        self.counted_library_task("gallery.removed_missing", |library| library.remove_missing());
     }
 
     fn export_dir(&self) -> PathBuf {
