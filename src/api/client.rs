@@ -206,7 +206,10 @@ async fn cancellable<T>(cancel: &CancellationToken, work: impl Future<Output = R
 
 /// Reads a body up to `limit` bytes; a larger one is refused without reading it all.
 async fn read_bounded(response: reqwest::Response, limit: u64, kind: ErrorKind) -> Result<Vec<u8>> {
-    let too_big = || Error::new(kind, format!("the answer is larger than {} MiB", limit / (1024 * 1024)));
+    // With the status: a download refused for its size is not worth keeping pending.
+    let status = response.status().as_u16();
+    let too_big =
+        || Error::new(kind, format!("the answer is larger than {} MiB", limit / (1024 * 1024))).with_status(status);
     let declared = response
         .headers()
         .get(CONTENT_LENGTH)
