@@ -463,6 +463,23 @@ async fn http_200_carrying_a_native_error_code() {
 }
 
 #[tokio::test]
+async fn error_that_echoes_the_key() {
+    // check_failure asserts that the key is in neither message nor details.
+    api_case(
+        Provider::AppleRouter,
+        |_| {
+            Reply::error(
+                401,
+                &format!("Invalid token: {KEY} (request id: 7)"),
+                json!("invalid_api_key"),
+            )
+        },
+        expect(ErrorKind::Auth, "invalid token: …"),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn html_login_page_with_http_200() {
     api_case(
         Provider::AppleRouter,
