@@ -152,7 +152,11 @@ impl ApiClient {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let bytes = read_bounded(response, self.config.max_response_bytes, ErrorKind::BadResponse).await?;
-        parse_response(self.endpoint.provider.shape(), status, retry_after, &bytes)
+        let parsed = parse_response(self.endpoint.provider.shape(), status, retry_after, &bytes);
+        match key {
+            Some(key) => parsed.map_err(|err| without_key(err, key)),
+            None => parsed,
+        }
     }
 
     /// Downloads one pre-signed image link. Sends no `Authorization` header (the link is
@@ -195,6 +199,17 @@ impl ApiClient {
     }
 }
 
+/// The error with every copy of `key` masked: a router may echo the key it rejects
+/// ("Invalid token: sk-…"), and errors are shown, logged and copied.
+fn without_key(mut err: Error, key: &ApiKey) -> Error {
+    let secret = key.expose();
+    if err.message.contains(secret) || err.details.contains(secret) {
+        err.message = err.message.replace(secret, &key.masked());
+        err.details = err.details.replace(secret, &key.masked());
+    }
+    err
+}
+
 /// Runs `work` unless `cancel` fires first; a cancelled request returns at once.
 async fn cancellable<T>(cancel: &CancellationToken, work: impl Future<Output = Result<T>>) -> Result<T> {
     tokio::select! {
@@ -206,7 +221,10 @@ async fn cancellable<T>(cancel: &CancellationToken, work: impl Future<Output = R
 
 /// Reads a body up to `limit` bytes; a larger one is refused without reading it all.
 async fn read_bounded(response: reqwest::Response, limit: u64, kind: ErrorKind) -> Result<Vec<u8>> {
-    let too_big = || Error::new(kind, format!("the answer is larger than {} MiB", limit / (1024 * 1024)));
+    // With the status: a download refused for its size is not worth keeping pending.
+    let status = response.status().as_u16();
+    let too_big =
+        || Error::new(kind, format!("the answer is larger than {} MiB", limit / (1024 * 1024))).with_status(status);
     let declared = response
         .headers()
         .get(CONTENT_LENGTH)
@@ -271,4 +289,21 @@ fn truncate(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_echoed_key_is_masked_in_message_and_details() {
+        let key = ApiKey::new("sk-echoed-0123456789abcd").unwrap();
+        let err = Error::new(ErrorKind::Auth, "Invalid token: sk-echoed-0123456789abcd")
+            .with_details("HTTP 401\n{\"error\":\"Invalid token: sk-echoed-0123456789abcd\"}");
+        let clean = without_key(err, &key);
+        assert!(!clean.message.contains(key.expose()) && !clean.details.contains(key.expose()));
+        assert!(clean.message.ends_with(&key.masked()), "{}", clean.message);
+        assert!(clean.details.contains("HTTP 401"));
+    }
 }

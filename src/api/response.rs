@@ -208,7 +208,7 @@ impl Answer<'_> {
 
     /// The [`Error`] for a body that is not JSON: HTML from a proxy, plain text, garbage.
     fn non_json_error(&self, parse_error: &serde_json::Error) -> Error {
-        let text = String::from_utf8_lossy(self.body);
+        let text = text_of_possibly_truncated(self.body);
         let text = text.trim_start_matches('\u{feff}').trim();
         if text.is_empty() {
             let kind = if self.is_success() {
@@ -567,6 +567,19 @@ fn looks_like_markup(text: &str) -> bool {
 }
 
 /// Whether text is something a person can read (no control characters, no decoding damage).
+/// The body as text. A body cut inside its last character (a connection or proxy that
+/// truncated it) is read up to that character, so its words still count; any other
+/// invalid UTF-8 is replaced (and then makes the text unreadable).
+fn text_of_possibly_truncated(body: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(body) {
+        Ok(text) => text.into(),
+        Err(err) if err.error_len().is_none() => {
+            String::from_utf8_lossy(body.get(..err.valid_up_to()).unwrap_or_default())
+        }
+        Err(_) => String::from_utf8_lossy(body),
+    }
+}
+
 fn is_readable_text(text: &str) -> bool {
     !text
         .chars()
@@ -1303,5 +1316,17 @@ mod tests {
             serde_json::from_str::<ResponseShape>("\"native\"").unwrap(),
             ResponseShape::Native
         );
+    }
+
+    #[test]
+    fn a_body_cut_inside_its_last_character_is_still_read() {
+        let mut body = br#"{"error":{"message":"Input data may contain inappropriate content. "#.to_vec();
+        body.extend_from_slice(&"山".as_bytes()[..2]);
+        let err = parse_response(ResponseShape::OpenAi, 400, None, &body).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Moderation, "{}", err.message);
+        assert!(err.message.contains("inappropriate content"), "{}", err.message);
+        // Invalid bytes in the middle still make the body unreadable.
+        let err = parse_response(ResponseShape::OpenAi, 400, None, b"inappropriate \xff content").unwrap_err();
+        assert!(err.message.contains("unreadable"), "{}", err.message);
     }
 }

@@ -57,6 +57,19 @@ pub enum Reply {
     },
     /// A redirect to `location`.
     Redirect(String),
+    /// A redirect with a chosen status (307/308 keep the method and body).
+    RedirectWith { status: u16, location: String },
+    /// `total` filler bytes streamed in 64 KiB chunks (no allocation of the whole body),
+    /// with a `content-length` when `declare_length`, else delimited by closing the connection.
+    Stream {
+        status: u16,
+        declare_length: bool,
+        total: usize,
+    },
+    /// Like [`Reply::Partial`], then a TCP reset (RST) instead of an orderly close.
+    Reset { declared: usize, sent: Vec<u8> },
+    /// These bytes on the socket, verbatim (not necessarily HTTP), then close.
+    Bytes(Vec<u8>),
 }
 
 impl Reply {
@@ -115,7 +128,15 @@ pub struct FakeApi {
 impl FakeApi {
     /// Starts a fake whose API endpoint answers with `handler` (on the current runtime).
     pub async fn start(handler: impl Fn(&Seen, &FakeApi) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on("127.0.0.1:0".parse().unwrap(), handler).await
+    }
+
+    /// Starts a fake listening on `bind` (e.g. a non-loopback address of this machine).
+    pub async fn start_on(
+        bind: SocketAddr,
+        handler: impl Fn(&Seen, &FakeApi) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(bind).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let fake = Self {
             addr,
@@ -328,6 +349,55 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply) {
                 format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let _ = stream.write_all(head.as_bytes()).await;
         }
+        Reply::RedirectWith { status, location } => {
+            let head = format!(
+                "HTTP/1.1 {status} Redirect\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+        }
+        Reply::Stream {
+            status,
+            declare_length,
+            total,
+        } => {
+            let length = if declare_length {
+                format!("content-length: {total}\r\n")
+            } else {
+                String::new()
+            };
+            let head = format!(
+                "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\n{length}connection: close\r\n\r\n",
+                reason(status)
+            );
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = vec![b' '; 64 * 1024];
+            let mut left = total;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                if stream.write_all(&chunk[..n]).await.is_err() {
+                    return;
+                }
+                left -= n;
+            }
+        }
+        Reply::Reset { declared, sent } => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\nconnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&sent).await;
+            let _ = stream.flush().await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            // SO_LINGER 0: closing sends RST instead of FIN.
+            let _ = stream.set_zero_linger();
+            return;
+        }
+        Reply::Bytes(bytes) => {
+            let _ = stream.write_all(&bytes).await;
+            let _ = stream.flush().await;
+        }
     }
     let _ = stream.shutdown().await;
 }
@@ -424,4 +494,50 @@ pub fn populate(library: &pictor::library::Library, count: usize) -> Vec<pictor:
         records.push(record);
     }
     records
+}
+
+/// The real `pictor` binary with its library in `data_dir`, no keyring, no inherited key,
+/// and an instant demo provider.
+pub fn pictor_command(data_dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pictor"));
+    command
+        .env("PICTOR_DATA_DIR", data_dir)
+        .env("PICTOR_DEMO_LATENCY_MS", "0")
+        .env_remove("PICTOR_API_KEY")
+        .env_remove("PICTOR_LOG")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(std::process::Stdio::null());
+    command
+}
+
+/// Arguments of `pictor generate` with the demo at its smallest size (fast to draw).
+pub fn demo_generate_args(prompt: &str, count: u32) -> Vec<String> {
+    [
+        "generate",
+        prompt,
+        "--provider",
+        "demo",
+        "--model",
+        "wan2.2-t2i-flash",
+        "--size",
+        "512*512",
+        "--json",
+        "--count",
+        &count.to_string(),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// The JSON objects of the complete lines of `stdout` (a line cut by a kill is skipped).
+pub fn complete_json_lines(stdout: &[u8]) -> Vec<Value> {
+    let text = String::from_utf8_lossy(stdout);
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..end],
+        None => "",
+    };
+    complete
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
 }
