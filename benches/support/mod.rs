@@ -213,16 +213,18 @@ pub fn sample_meta(i: usize, rng: &mut Rng) -> ImageMeta {
             "#{i:05} {subject}, {style}, {other}, seed variation {}",
             rng.below(1000)
         ),
-        negative_prompt: if i % 3 == 0 {
+        negative_prompt: if i.is_multiple_of(3) {
             "blurry, low quality, watermark".to_owned()
         } else {
             String::new()
         },
-        revised_prompt: (i % 4 == 0).then(|| format!("{subject}, rendered with great care, {style}")),
+        revised_prompt: i
+            .is_multiple_of(4)
+            .then(|| format!("{subject}, rendered with great care, {style}")),
         model: MODELS[i % MODELS.len()].to_owned(),
         size: format!("{width}*{height}"),
         seed: Some(u32::try_from(i).unwrap_or(0)),
-        prompt_extend: i % 2 == 0,
+        prompt_extend: i.is_multiple_of(2),
         watermark: false,
         provider: "apple-router".to_owned(),
         request_id: Some(format!("req-{i:08}")),
