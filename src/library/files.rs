@@ -88,6 +88,32 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_directory(dir).map_err(|err| Error::storage(format!("could not flush folder {}", dir.display()), err))
 }
 
+/// Writes `bytes` to `path` through a temp file and a rename, without flushing to disk:
+/// for regenerable files (thumbnails). Readers never see a half-written file; after a
+/// power loss the file may be missing or empty, and is then rebuilt. Creates parent
+/// directories; on failure no temp file is left and the error names the path.
+pub fn write_replaceable(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
+    let temp = temp_path_for(path);
+    let written = File::options()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut file| file.write_all(bytes));
+    if let Err(err) = written {
+        remove_if_present(&temp);
+        return Err(Error::storage(format!("could not write {}", temp.display()), err));
+    }
+    fs::rename(&temp, path).map_err(|err| {
+        remove_if_present(&temp);
+        Error::storage(
+            format!("could not rename {} to {}", temp.display(), path.display()),
+            err,
+        )
+    })
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = File::options().write(true).create_new(true).open(path)?;
     file.write_all(bytes)?;
@@ -195,6 +221,21 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"hello");
         let names: Vec<_> = files_below(dir.path());
         assert_eq!(names, vec![target]);
+    }
+
+    #[test]
+    fn replaceable_write_replaces_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("thumbs/ID.jpg");
+        write_replaceable(&target, b"first").unwrap();
+        write_replaceable(&target, b"second").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"second");
+        assert_eq!(files_below(dir.path()), vec![target]);
+        fs::write(dir.path().join("blocker"), b"").unwrap();
+        let err = write_replaceable(&dir.path().join("blocker/ID.jpg"), b"x").unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Storage);
+        assert!(err.message.contains("blocker"), "{}", err.message);
+        assert_eq!(files_below(dir.path()).len(), 2);
     }
 
     #[test]
