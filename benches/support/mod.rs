@@ -345,6 +345,7 @@ pub fn app_harness(runtime: &tokio::runtime::Runtime, library: Arc<Library>) -> 
             ..ConnectionArgs::default()
         },
         demo_base_url: demo.base_url(),
+        dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
     };
     let mut harness = Harness::builder()
         .with_size(WINDOW)
