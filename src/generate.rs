@@ -153,15 +153,37 @@ impl Generator {
 }
 
 /// Ingests and inserts synchronously (for blocking threads and the CLI's import).
+///
+/// The slow halves overlap: while one thread decodes every pixel and makes the
+/// thumbnail, this one writes the file durably and adds the row. An image whose pixels
+/// turn out corrupt is discarded again before this returns.
 pub fn store_blocking(library: &Library, bytes: &[u8], meta: &ImageMeta) -> Result<ImageRecord> {
-    let ingested = imaging::ingest(bytes, meta, &DecodeLimits::default())?;
-    library.insert(NewImage {
-        meta,
-        bytes: &ingested.bytes,
-        extension: ingested.format.extension(),
-        width: ingested.width,
-        height: ingested.height,
-        thumbnail_jpeg: &ingested.thumbnail,
+    let limits = DecodeLimits::default();
+    let prepared = imaging::prepare(bytes, meta, &limits)?;
+    std::thread::scope(|scope| {
+        let thumbnail = scope.spawn(|| imaging::decoded_thumbnail(bytes, &limits));
+        let inserted = library.insert(NewImage {
+            meta,
+            bytes: &prepared.bytes,
+            extension: prepared.format.extension(),
+            width: prepared.width,
+            height: prepared.height,
+            thumbnail_jpeg: &[],
+        });
+        let thumbnail = thumbnail.join().unwrap_or_else(|_| Err(crate::Error::image("the image decoder failed")));
+        match (inserted, thumbnail) {
+            (Ok(record), Ok(jpeg)) => {
+                library.put_thumbnail(&record.id, &jpeg);
+                Ok(record)
+            }
+            (Ok(record), Err(err)) => {
+                if let Err(cleanup) = library.discard(&record.id) {
+                    tracing::warn!("an unusable image could not be removed again: {}", cleanup.message);
+                }
+                Err(err)
+            }
+            (Err(err), _) => Err(err),
+        }
     })
 }
 

@@ -566,7 +566,6 @@ fn looks_like_markup(text: &str) -> bool {
     text.starts_with('<') || head.contains("<html") || head.contains("<!doctype")
 }
 
-/// Whether text is something a person can read (no control characters, no decoding damage).
 /// The body as text. A body cut inside its last character (a connection or proxy that
 /// truncated it) is read up to that character, so its words still count; any other
 /// invalid UTF-8 is replaced (and then makes the text unreadable).
@@ -580,6 +579,7 @@ fn text_of_possibly_truncated(body: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Whether text is something a person can read (no control characters, no decoding damage).
 fn is_readable_text(text: &str) -> bool {
     !text
         .chars()

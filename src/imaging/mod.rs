@@ -41,6 +41,46 @@ pub struct Ingested {
     pub thumbnail: Vec<u8>,
 }
 
+/// An image ready to be stored, before any pixel was decoded: see [`prepare`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    /// The bytes to store (for PNG with Pictor's `iTXt` chunks added).
+    pub bytes: Vec<u8>,
+    /// The format found from the magic bytes.
+    pub format: ImageFormat,
+    /// Width in pixels, from the header.
+    pub width: u32,
+    /// Height in pixels, from the header.
+    pub height: u32,
+}
+
+/// The cheap half of [`ingest`]: sniff, read the size from the header (refusing sizes
+/// over `limits`) and embed `meta` for PNG. The pixels are checked by
+/// [`decoded_thumbnail`], which can run at the same time on another thread.
+pub fn prepare(bytes: &[u8], meta: &ImageMeta, limits: &DecodeLimits) -> Result<Prepared> {
+    let format = sniff(bytes).ok_or_else(|| Error::image("not a PNG, JPEG or WebP image"))?;
+    let (width, height) = image::ImageReader::with_format(std::io::Cursor::new(bytes), format.to_image_format())
+        .into_dimensions()
+        .map_err(|err| Error::image(format!("unreadable {} header: {err}", format.extension())))?;
+    if width == 0 || height == 0 || width > limits.max_width || height > limits.max_height {
+        return Err(Error::image(format!(
+            "{width}×{height} pixels is outside the accepted size (at most {}×{})",
+            limits.max_width, limits.max_height
+        )));
+    }
+    let bytes = match format {
+        ImageFormat::Png => embed_meta(bytes, meta)?,
+        ImageFormat::Jpeg | ImageFormat::WebP => bytes.to_vec(),
+    };
+    Ok(Prepared { bytes, format, width, height })
+}
+
+/// The expensive half of [`ingest`]: decodes every pixel within `limits` (so a corrupt
+/// image is refused) and returns the encoded gallery thumbnail.
+pub fn decoded_thumbnail(bytes: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>> {
+    encode_thumbnail(&thumbnail(&decode(bytes, limits)?, THUMBNAIL_SIDE)?)
+}
+
 /// Checks `bytes` (sniff, then a full decode within `limits`), makes the thumbnail and,
 /// for PNG, embeds `meta` as JSON ([`PICTOR_TEXT_KEY`]) and as A1111 text
 /// ([`A1111_TEXT_KEY`]). The pixels are never re-encoded.

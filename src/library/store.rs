@@ -59,6 +59,28 @@ impl Library {
         })
     }
 
+    /// Writes (or replaces) the thumbnail of `id`. Thumbnails are regenerable, so a
+    /// failure is only logged.
+    pub fn put_thumbnail(&self, id: &str, jpeg: &[u8]) {
+        write_thumbnail(&self.thumbnail_path(id), jpeg);
+    }
+
+    /// Deletes one image for good, row first, then its file and thumbnail: for an image
+    /// that turned out unusable right after it was stored.
+    pub fn discard(&self, id: &str) -> Result<()> {
+        self.write(|tx| {
+            let doomed = rows_matching_id(tx, id)?;
+            tx.execute("DELETE FROM images WHERE id = ?1", params![id])?;
+            for file in &doomed {
+                let path = files::resolve_relative(&self.paths.data_dir, file);
+                files::remove_file_if_present(&path)
+                    .map_err(|err| Error::storage(format!("could not delete {}", path.display()), err))?;
+            }
+            remove_if_present(&self.thumbnail_path(id));
+            Ok(())
+        })
+    }
+
     /// Marks or unmarks images as favourites; returns how many rows exist among `ids`.
     pub fn set_favorite(&self, ids: &[String], favorite: bool) -> Result<usize> {
         self.update_each(ids, "UPDATE images SET favorite = ?2 WHERE id = ?1", favorite)
@@ -136,6 +158,13 @@ impl Library {
 fn rows_matching(tx: &Transaction<'_>, condition: &str) -> Result<Vec<(String, String)>> {
     let mut statement = tx.prepare(&format!("SELECT id, file FROM images WHERE {condition}"))?;
     let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The file of the row `id`, if it exists.
+fn rows_matching_id(tx: &Transaction<'_>, id: &str) -> Result<Vec<String>> {
+    let mut statement = tx.prepare("SELECT file FROM images WHERE id = ?1")?;
+    let rows = statement.query_map(params![id], |row| row.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
