@@ -50,6 +50,8 @@ fn load_or_regenerate(source: &ThumbnailSource) -> crate::Result<image::RgbaImag
 
 /// Most thumbnail textures kept on the GPU at once.
 pub const DEFAULT_CAPACITY: usize = 384;
+/// Most GPU bytes the thumbnail textures may hold (a 320×320 RGBA thumbnail is 400 KiB).
+pub const MAX_TEXTURE_BYTES: usize = 96 * 1024 * 1024;
 
 struct Entry {
     texture: egui::TextureHandle,
@@ -131,7 +133,7 @@ impl ThumbnailCache {
         ) {
             self.bytes -= old.bytes;
         }
-        while self.entries.len() > self.capacity {
+        while self.entries.len() > self.capacity || (self.bytes > MAX_TEXTURE_BYTES && self.entries.len() > 1) {
             let Some(oldest) = self
                 .entries
                 .iter()
