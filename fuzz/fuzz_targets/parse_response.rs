@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let status = 100 + u16::from_be_bytes([status_bytes[0], status_bytes[1]]) % 500;
-    let shape = if selector & 1 == 0 { ResponseShape::OpenAi } else { ResponseShape::Native };
+    let shape = if selector & 1 == 0 {
+        ResponseShape::OpenAi
+    } else {
+        ResponseShape::Native
+    };
     let retry_after = (selector & 2 != 0).then(|| Duration::from_secs(u64::from(selector >> 2)));
     match parse_response(shape, status, retry_after, body) {
         Ok(response) => assert!(!response.images.is_empty(), "a success without images"),

@@ -111,11 +111,12 @@ fn embed_meta(png: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
 
 /// The metadata embedded in an image file: for PNG, Pictor's JSON when present and
 /// valid, else the A1111 `parameters` text; `None` for other formats or no metadata.
+/// Malformed text chunks written by other tools are skipped.
 pub fn read_metadata(bytes: &[u8]) -> Option<ImageMeta> {
     if sniff(bytes) != Some(ImageFormat::Png) {
         return None;
     }
-    let texts = read_png_text(bytes).ok()?;
+    let texts = png_text::read_well_formed_png_text(bytes).ok()?;
     let text_of = |key: &str| {
         texts
             .iter()
@@ -268,6 +269,31 @@ mod tests {
         assert_eq!(read_metadata(&broken_json), Some(meta));
         assert_eq!(read_metadata(&png), None);
         assert_eq!(read_metadata(b"garbage"), None);
+    }
+
+    /// Found by fuzzing: a PNG carrying another tool's iTXt chunk with invalid UTF-8 (and a
+    /// valid CRC) decodes, so it is ingested; its Pictor metadata must still read back.
+    #[test]
+    fn a_foreign_malformed_text_chunk_does_not_hide_our_metadata() {
+        let png = encoded(&picture(8, 8), image::ImageFormat::Png);
+        // Insert `iTXt "Disclaimer" … "F\xff\xff\xffare."` right after IHDR (8 + 25 bytes).
+        let mut data = b"Disclaimer\0\0\0en\0Disclaimer\0".to_vec();
+        data.extend_from_slice(b"F\xff\xff\xffare.");
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(b"iTXt");
+        crc.update(&data);
+        let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(b"iTXt");
+        chunk.extend_from_slice(&data);
+        chunk.extend_from_slice(&crc.finalize().to_be_bytes());
+        let mut foreign = png[..33].to_vec();
+        foreign.extend_from_slice(&chunk);
+        foreign.extend_from_slice(&png[33..]);
+        assert!(read_png_text(&foreign).is_err(), "the strict reader refuses the chunk");
+        let ingested = ingest(&foreign, &chinese_meta(), &DecodeLimits::default()).unwrap();
+        assert_eq!(read_metadata(&ingested.bytes), Some(chinese_meta()));
+        let (meta, width, height) = read_meta_and_size(&ingested.bytes).unwrap();
+        assert_eq!((meta, width, height), (chinese_meta(), 8, 8));
     }
 
     /// Flips bytes of valid files with a fixed pseudo-random sequence: every function

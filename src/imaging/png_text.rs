@@ -179,6 +179,17 @@ pub fn read_png_text(png: &[u8]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// Like [`read_png_text`], but skips text chunks that are malformed (another tool's
+/// broken chunk must not hide Pictor's own); fails only when the file is not a
+/// well-formed PNG.
+pub(crate) fn read_well_formed_png_text(png: &[u8]) -> Result<Vec<(String, String)>> {
+    Ok(chunks(png)?
+        .iter()
+        .filter(|chunk| chunk.is_text())
+        .filter_map(|chunk| read_text_chunk(chunk).ok())
+        .collect())
+}
+
 /// Keyword and text of one text chunk.
 fn read_text_chunk(chunk: &Chunk<'_>) -> Result<(String, String)> {
     let kind = String::from_utf8_lossy(&chunk.kind).into_owned();
