@@ -170,7 +170,9 @@ pub fn store_blocking(library: &Library, bytes: &[u8], meta: &ImageMeta) -> Resu
             height: prepared.height,
             thumbnail_jpeg: &[],
         });
-        let thumbnail = thumbnail.join().unwrap_or_else(|_| Err(crate::Error::image("the image decoder failed")));
+        let thumbnail = thumbnail
+            .join()
+            .unwrap_or_else(|_| Err(crate::Error::image("the image decoder failed")));
         match (inserted, thumbnail) {
             (Ok(record), Ok(jpeg)) => {
                 library.put_thumbnail(&record.id, &jpeg);

@@ -72,7 +72,12 @@ pub fn prepare(bytes: &[u8], meta: &ImageMeta, limits: &DecodeLimits) -> Result<
         ImageFormat::Png => embed_meta(bytes, meta)?,
         ImageFormat::Jpeg | ImageFormat::WebP => bytes.to_vec(),
     };
-    Ok(Prepared { bytes, format, width, height })
+    Ok(Prepared {
+        bytes,
+        format,
+        width,
+        height,
+    })
 }
 
 /// The expensive half of [`ingest`]: decodes every pixel within `limits` (so a corrupt
