@@ -244,7 +244,8 @@ fn sigkilled_writers_never_lose_or_corrupt_an_image() {
 /// for presence.
 fn check_rows(library: &Library, verified: &mut HashSet<String>) -> Vec<pictor::library::ImageRecord> {
     let rows = library.query(&Query::default()).unwrap();
-    assert_eq!(rows.len(), library.count(&Query::default()).unwrap());
+    // Writers may still be adding rows: the count taken after the listing is at least as large.
+    assert!(rows.len() <= library.count(&Query::default()).unwrap());
     for record in &rows {
         assert!(!record.missing, "row {} has no file", record.id);
         assert!(library.image_path(record).is_file(), "row {} has no file", record.id);

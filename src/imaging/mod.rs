@@ -62,10 +62,15 @@ pub fn prepare(bytes: &[u8], meta: &ImageMeta, limits: &DecodeLimits) -> Result<
     let (width, height) = image::ImageReader::with_format(std::io::Cursor::new(bytes), format.to_image_format())
         .into_dimensions()
         .map_err(|err| Error::image(format!("unreadable {} header: {err}", format.extension())))?;
-    if width == 0 || height == 0 || width > limits.max_width || height > limits.max_height {
+    if width == 0 || height == 0 {
+        return Err(Error::image(format!("the {} image has no pixels", format.extension())));
+    }
+    if width > limits.max_width || height > limits.max_height {
         return Err(Error::image(format!(
-            "{width}×{height} pixels is outside the accepted size (at most {}×{})",
-            limits.max_width, limits.max_height
+            "the {} image is too large: {width}×{height} pixels (at most {}×{})",
+            format.extension(),
+            limits.max_width,
+            limits.max_height
         )));
     }
     let bytes = match format {

@@ -28,6 +28,9 @@ pub struct Gallery {
     pub selected: BTreeSet<String>,
     /// Index of the last clicked cell (for Shift+click ranges).
     pub anchor: Option<usize>,
+    /// Images prepended since the running query started: an answer computed before they
+    /// were stored must not make them vanish.
+    arrived_during_query: Vec<ImageRecord>,
 }
 
 /// What the user did in the gallery.
@@ -44,6 +47,7 @@ impl Gallery {
     pub fn refresh(&mut self, library: &Arc<Library>, background: &Background) {
         self.generation += 1;
         self.loading = true;
+        self.arrived_during_query.clear();
         let generation = self.generation;
         let library = Arc::clone(library);
         let query = self.query.clone();
@@ -58,6 +62,8 @@ impl Gallery {
         if generation == self.generation {
             self.records = records;
             self.loading = false;
+            let arrived = std::mem::take(&mut self.arrived_during_query);
+            self.prepend(&arrived);
             let live: BTreeSet<&str> = self.records.iter().map(|r| r.id.as_str()).collect();
             self.selected.retain(|id| live.contains(id.as_str()));
         }
@@ -76,6 +82,9 @@ impl Gallery {
             if !self.records.iter().any(|r| r.id == image.id) {
                 self.records.insert(0, image.clone());
             }
+        }
+        if self.loading {
+            self.arrived_during_query.extend_from_slice(images);
         }
     }
 
@@ -254,4 +263,54 @@ fn cell_ui(
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> ImageRecord {
+        ImageRecord {
+            id: id.to_owned(),
+            meta: crate::metadata::ImageMeta::default(),
+            file: std::path::PathBuf::new(),
+            width: 1,
+            height: 1,
+            favorite: false,
+            deleted_ms: None,
+            missing: false,
+        }
+    }
+
+    #[test]
+    fn an_image_that_arrives_during_a_query_survives_its_older_answer() {
+        let mut gallery = Gallery {
+            generation: 3,
+            loading: true,
+            ..Gallery::default()
+        };
+        gallery.prepend(&[record("new")]);
+        // The query started before "new" was stored, so its answer lacks it.
+        gallery.receive(3, vec![record("old")]);
+        let ids: Vec<&str> = gallery.records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["new", "old"]);
+        // A stale answer is ignored altogether.
+        gallery.receive(2, Vec::new());
+        assert_eq!(gallery.records.len(), 2);
+    }
+
+    #[test]
+    fn shift_click_selects_a_range_and_ctrl_click_toggles() {
+        let mut gallery = Gallery {
+            records: (0..6).map(|i| record(&i.to_string())).collect(),
+            ..Gallery::default()
+        };
+        gallery.click(1, egui::Modifiers::NONE);
+        gallery.click(4, egui::Modifiers::SHIFT);
+        assert_eq!(gallery.selected.len(), 4);
+        gallery.click(2, egui::Modifiers::COMMAND);
+        assert!(!gallery.selected.contains("2"));
+        gallery.select_all();
+        assert_eq!(gallery.selected.len(), 6);
+    }
 }
