@@ -88,11 +88,6 @@ impl ErrorKind {
             Self::Config => "config",
         }
     }
-
-    /// Whether trying the same request again later can succeed without the user changing anything.
-    pub fn is_transient(self) -> bool {
-        matches!(self, Self::RateLimited | Self::Network | Self::ModelUnavailable)
-    }
 }
 
 impl fmt::Display for ErrorKind {

@@ -142,11 +142,6 @@ impl Jobs {
             token.cancel();
         }
     }
-
-    /// How many jobs are queued or running.
-    pub fn active(&self) -> usize {
-        self.cancels.lock().map(|c| c.len()).unwrap_or(0)
-    }
 }
 
 #[derive(Clone)]
