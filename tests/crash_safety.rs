@@ -10,7 +10,7 @@ mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -93,22 +93,6 @@ fn collect(mut writer: Writer, reported: &mut HashMap<String, String>) -> String
     stderr
 }
 
-fn all_files(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files
-}
-
 fn name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
 }
@@ -162,7 +146,7 @@ fn sigkilled_writers_never_lose_or_corrupt_an_image() {
     }
 
     // What is on disk before recovery: complete image files and temp debris.
-    let before = all_files(&dir.path().join("images"));
+    let before = support::files_below(&dir.path().join("images"));
     let temp_before = before.iter().filter(|p| is_temp(p)).count();
     let complete: HashSet<String> = before
         .iter()
@@ -196,7 +180,7 @@ fn sigkilled_writers_never_lose_or_corrupt_an_image() {
         assert_eq!(&record.meta.prompt, prompt);
     }
     // No temp file and no orphan is left anywhere.
-    for path in all_files(dir.path()) {
+    for path in support::files_below(dir.path()) {
         assert!(!is_temp(&path), "temp file left: {}", path.display());
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         if path.starts_with(dir.path().join("images")) || path.starts_with(dir.path().join("thumbs")) {

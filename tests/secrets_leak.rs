@@ -8,7 +8,7 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use serde_json::json;
@@ -53,23 +53,6 @@ impl Home {
     }
 }
 
-fn files_below(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -93,7 +76,7 @@ fn check_output(output: &Output) -> String {
 
 /// No file below HOME holds the key; returns how many files were checked and how many were PNGs.
 fn check_files(home: &Path) -> (usize, usize) {
-    let files = files_below(home);
+    let files = support::files_below(home);
     let mut pngs = 0;
     for path in &files {
         let bytes = std::fs::read(path).unwrap();

@@ -18,27 +18,9 @@ use std::process::{Command, Output};
 use pictor::library::{LibraryPaths, Query};
 use serde_json::Value;
 
-fn files_below(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 /// Image files, thumbnails and temp files (everything but the database and its journals).
 fn written_files(root: &Path) -> Vec<PathBuf> {
-    files_below(root)
+    support::files_below(root)
         .into_iter()
         .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("library.sqlite3"))
         .collect()
@@ -111,12 +93,12 @@ fn a_file_size_limit_fails_the_image_write_cleanly() {
         .output()
         .unwrap();
     assert!(first.status.success());
-    let image_bytes = files_below(&dir.path().join("images"))
+    let image_bytes = support::files_below(&dir.path().join("images"))
         .iter()
         .map(|p| std::fs::metadata(p).unwrap().len())
         .max()
         .unwrap();
-    let database_bytes = files_below(dir.path())
+    let database_bytes = support::files_below(dir.path())
         .iter()
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("library.sqlite3"))
         .map(|p| std::fs::metadata(p).unwrap().len())
@@ -179,7 +161,7 @@ fn a_file_where_the_data_folder_should_be() {
         assert!(error["message"].as_str().unwrap().contains("library"), "{error}");
     }
     assert_eq!(std::fs::read(&blocker).unwrap(), b"not a folder");
-    assert_eq!(files_below(dir.path()), vec![blocker]);
+    assert_eq!(support::files_below(dir.path()), vec![blocker]);
 }
 
 #[test]
@@ -251,12 +233,16 @@ fn a_really_full_disk_and_a_read_only_disk() {
         assert!(message.contains("no space") || message.contains("full"), "{message}");
     }
     // Whatever was stored is whole; nothing else was left.
-    let images = files_below(&full.join("images"));
+    let images = support::files_below(&full.join("images"));
     assert_eq!(images.len(), stored.len(), "{images:?}");
     for path in &images {
         pictor::imaging::decode(&std::fs::read(path).unwrap(), &Default::default()).unwrap();
     }
-    assert!(!files_below(&full).iter().any(|p| p.to_string_lossy().ends_with(".tmp")));
+    assert!(
+        !support::files_below(&full)
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(".tmp"))
+    );
     println!(
         "full disk: {} stored, {} refused with a storage error",
         stored.len(),
@@ -276,5 +262,5 @@ fn a_really_full_disk_and_a_read_only_disk() {
         error["message"].as_str().unwrap().to_lowercase().contains("read-only"),
         "{error}"
     );
-    assert!(files_below(&read_only).is_empty());
+    assert!(support::files_below(&read_only).is_empty());
 }
