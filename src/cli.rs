@@ -148,10 +148,10 @@ pub struct ExportArgs {
     /// Destination folder.
     #[arg(long)]
     pub to: PathBuf,
-    /// png (keeps the parameters), jpeg or webp.
+    /// png, jpeg or webp; each carries the parameters.
     #[arg(long, default_value = "png")]
     pub format: FormatArg,
-    /// JPEG quality 1–100.
+    /// JPEG and WebP quality 1–100.
     #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
     /// One JSON object per line.
@@ -162,11 +162,11 @@ pub struct ExportArgs {
 /// Export formats on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum FormatArg {
-    /// PNG with the parameters embedded.
+    /// PNG with the parameters embedded (`iTXt`).
     Png,
-    /// JPEG.
+    /// JPEG at `--quality`, the parameters in EXIF.
     Jpeg,
-    /// WebP (lossless).
+    /// Lossy WebP at `--quality`, the parameters in EXIF.
     Webp,
 }
 

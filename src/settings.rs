@@ -56,7 +56,7 @@ pub enum ExportFormat {
     Png,
     /// JPEG at the chosen quality.
     Jpeg,
-    /// WebP (lossless).
+    /// WebP (lossy) at the chosen quality.
     WebP,
 }
 
@@ -82,8 +82,9 @@ pub struct Settings {
     pub export_dir: Option<PathBuf>,
     /// Default export format.
     pub export_format: ExportFormat,
-    /// JPEG quality 1–100.
-    pub jpeg_quality: u8,
+    /// JPEG and WebP quality 1–100 (saved as `jpeg_quality` by earlier versions).
+    #[serde(alias = "jpeg_quality")]
+    pub export_quality: u8,
     /// Gallery thumbnail size in points.
     pub thumbnail_size: f32,
     /// File name template for saving: `{date}`, `{model}`, `{seed}`, `{prompt:N}`, `{id}`.
@@ -102,9 +103,25 @@ impl Default for Settings {
             language: LanguageChoice::System,
             export_dir: None,
             export_format: ExportFormat::Png,
-            jpeg_quality: 90,
+            export_quality: 90,
             thumbnail_size: 160.0,
             file_name_template: "{date}_{model}_{seed}_{prompt:24}".to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quality_saved_by_earlier_versions_still_loads() {
+        let old: Settings = serde_json::from_str(r#"{"jpeg_quality": 70, "export_format": "WebP"}"#).unwrap();
+        assert_eq!(old.export_quality, 70);
+        assert_eq!(old.export_format, ExportFormat::WebP);
+        let new: Settings = serde_json::from_str(r#"{"export_quality": 55}"#).unwrap();
+        assert_eq!(new.export_quality, 55);
+        assert_eq!(new.timeout_secs, Settings::default().timeout_secs);
     }
 }

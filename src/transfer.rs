@@ -1,10 +1,12 @@
 //! Getting images in and out of the library: import files (reading Pictor's and A1111's
-//! embedded parameters) and export copies (PNG keeps the parameters; JPEG/WebP re-encode).
+//! embedded parameters) and export copies: a copy in the stored format is the file as
+//! is; another format is re-encoded and gets the parameters embedded again (PNG `iTXt`,
+//! JPEG/WebP EXIF).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::imaging::{self, DecodeLimits, ImageFormat};
 use crate::library::{ImageRecord, Library};
 use crate::metadata::ImageMeta;
@@ -117,8 +119,9 @@ pub fn extension(format: ExportFormat) -> &'static str {
     }
 }
 
-/// The bytes of `record` in `format`: a PNG stored as PNG is copied as is (its
-/// parameters stay embedded); anything else is decoded and encoded.
+/// The bytes of `record` in `format`: a file already in `format` is copied as is (a
+/// PNG's parameters stay embedded); anything else is decoded, encoded (JPEG and WebP at
+/// `quality`) and gets `record`'s parameters embedded.
 pub fn encoded(library: &Library, record: &ImageRecord, format: ExportFormat, quality: u8) -> Result<Vec<u8>> {
     let source = library.image_path(record);
     let bytes =
@@ -133,15 +136,7 @@ pub fn encoded(library: &Library, record: &ImageRecord, format: ExportFormat, qu
     }
     let image = imaging::decode(&bytes, &DecodeLimits::default())?;
     let encoded = imaging::encode_as(&image, wanted, quality)?;
-    if wanted == ImageFormat::Png {
-        let json = serde_json::to_string(&record.meta).map_err(|err| Error::new(ErrorKind::Image, err.to_string()))?;
-        let a1111 = imaging::to_a1111(&record.meta);
-        return imaging::embed_png_text(
-            &encoded,
-            &[(imaging::PICTOR_TEXT_KEY, &json), (imaging::A1111_TEXT_KEY, &a1111)],
-        );
-    }
-    Ok(encoded)
+    imaging::embed_metadata(&encoded, &record.meta)
 }
 
 /// Writes `record` to `target` in `format`, atomically (never a half-written file).

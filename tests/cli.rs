@@ -198,3 +198,84 @@ fn sample_png() -> Vec<u8> {
     image.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
 }
+
+#[test]
+fn webp_and_jpeg_exports_follow_the_quality_and_carry_the_parameters_back_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let out = pictor(
+        &library,
+        &[
+            "generate",
+            "一幅传统的中国山水画",
+            "--negative",
+            "模糊",
+            "--provider",
+            "demo",
+            "--seed",
+            "7",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let generated = json_lines(&out).remove(0);
+    let id = generated["id"].as_str().unwrap().to_owned();
+
+    let export = |format: &str, quality: &str| {
+        let to = dir.path().join(format!("{format}-{quality}"));
+        let out = pictor(
+            &library,
+            &[
+                "export",
+                &id,
+                "--to",
+                to.to_str().unwrap(),
+                "--format",
+                format,
+                "--quality",
+                quality,
+                "--json",
+            ],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::path::PathBuf::from(json_lines(&out)[0]["path"].as_str().unwrap())
+    };
+    let low = std::fs::read(export("webp", "20")).unwrap();
+    let high_path = export("webp", "95");
+    let high = std::fs::read(&high_path).unwrap();
+    assert_eq!(&low[8..12], b"WEBP");
+    assert!(low.windows(4).any(|w| w == b"VP8 "), "lossy VP8 bitstream");
+    assert!(!low.windows(4).any(|w| w == b"VP8L"), "not lossless");
+    assert!(
+        low.len() < high.len(),
+        "quality 20: {} bytes, 95: {}",
+        low.len(),
+        high.len()
+    );
+    let jpeg_path = export("jpeg", "80");
+
+    let second = dir.path().join("second");
+    let out = pictor(
+        &second,
+        &[
+            "import",
+            high_path.to_str().unwrap(),
+            jpeg_path.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for imported in json_lines(&out) {
+        for field in [
+            "prompt",
+            "negative_prompt",
+            "model",
+            "size",
+            "seed",
+            "provider",
+            "created",
+        ] {
+            assert_eq!(imported[field], generated[field], "{field} of {}", imported["path"]);
+        }
+    }
+}

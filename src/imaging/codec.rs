@@ -4,7 +4,6 @@ use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
-use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, ImageError, ImageReader, RgbImage};
 
 use super::format::{ImageFormat, sniff};
@@ -91,8 +90,8 @@ fn format_name(format: ImageFormat) -> &'static str {
 /// Encodes `image` as `format` for export.
 ///
 /// PNG keeps the colour type (8 or 16 bits, alpha kept). JPEG uses `quality` (clamped to
-/// 1–100) and composites transparency onto a light grey. WebP is always lossless (the
-/// `image` crate has no lossy WebP encoder), so `quality` is ignored for it.
+/// 1–100) and composites transparency onto a light grey. WebP is lossy at `quality`
+/// (clamped to 1–100, libwebp's scale) and keeps transparency.
 pub fn encode_as(image: &DynamicImage, format: ImageFormat, quality: u8) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let result = match format {
@@ -105,19 +104,32 @@ pub fn encode_as(image: &DynamicImage, format: ImageFormat, quality: u8) -> Resu
         ImageFormat::Jpeg => {
             flatten(image).write_with_encoder(JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100)))
         }
-        ImageFormat::WebP => {
-            let encoder = WebPEncoder::new_lossless(&mut out);
-            if image.color().has_alpha() {
-                image.to_rgba8().write_with_encoder(encoder)
-            } else {
-                image.to_rgb8().write_with_encoder(encoder)
-            }
-        }
+        ImageFormat::WebP => return encode_lossy_webp(image, quality),
     };
     result.map_err(|err| {
         Error::image(format!("could not encode the image as {}", format_name(format))).with_details(err.to_string())
     })?;
     Ok(out)
+}
+
+/// `image` as lossy WebP at `quality` (1–100). WebP holds at most 16383 × 16383 pixels.
+fn encode_lossy_webp(image: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
+    let quality = f32::from(quality.clamp(1, 100));
+    let (width, height) = (image.width(), image.height());
+    let encoded = if image.color().has_alpha() {
+        let rgba = image.to_rgba8();
+        webp::Encoder::from_rgba(&rgba, width, height).encode_simple(false, quality)
+    } else {
+        let rgb = image.to_rgb8();
+        webp::Encoder::from_rgb(&rgb, width, height).encode_simple(false, quality)
+    };
+    match encoded {
+        Ok(memory) => Ok(memory.to_vec()),
+        Err(err) => Err(Error::image(format!(
+            "could not encode the {width}×{height} image as WebP (at most 16383×16383 pixels)"
+        ))
+        .with_details(format!("{err:?}"))),
+    }
 }
 
 /// `image` as 8-bit RGB, with any transparency composited onto [`FLATTEN_BACKGROUND`].
@@ -223,14 +235,58 @@ mod tests {
     }
 
     #[test]
-    fn png_and_webp_exports_are_lossless() {
+    fn png_export_is_lossless() {
         let image = sample();
-        for format in [ImageFormat::Png, ImageFormat::WebP] {
-            let bytes = encode_as(&image, format, 90).unwrap();
-            assert_eq!(sniff(&bytes), Some(format));
-            let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
-            assert_eq!(decoded.to_rgba8(), image.to_rgba8(), "{format:?}");
+        let bytes = encode_as(&image, ImageFormat::Png, 90).unwrap();
+        assert_eq!(sniff(&bytes), Some(ImageFormat::Png));
+        let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
+        assert_eq!(decoded.to_rgba8(), image.to_rgba8());
+    }
+
+    /// Mean absolute difference per channel between two images of one size.
+    fn mean_error(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+        let total: u64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        total as f64 / a.as_raw().len() as f64
+    }
+
+    #[test]
+    fn webp_export_is_lossy_at_the_chosen_quality() {
+        let image = DynamicImage::ImageRgb8(image::RgbImage::from_fn(256, 192, |x, y| {
+            image::Rgb([(x * y % 256) as u8, (x ^ y) as u8, (x + 3 * y) as u8])
+        }));
+        let low = encode_as(&image, ImageFormat::WebP, 10).unwrap();
+        let high = encode_as(&image, ImageFormat::WebP, 95).unwrap();
+        for bytes in [&low, &high] {
+            assert_eq!(sniff(bytes), Some(ImageFormat::WebP));
+            assert_eq!(&bytes[12..16], b"VP8 ", "a lossy bitstream, not VP8L");
         }
+        assert!(low.len() < high.len(), "{} vs {}", low.len(), high.len());
+        let low_pixels = decode(&low, &DecodeLimits::default()).unwrap().to_rgb8();
+        let high_pixels = decode(&high, &DecodeLimits::default()).unwrap().to_rgb8();
+        assert_eq!(high_pixels.dimensions(), (256, 192));
+        let original = image.to_rgb8();
+        assert!(mean_error(&original, &high_pixels) < mean_error(&original, &low_pixels));
+    }
+
+    #[test]
+    fn webp_export_keeps_transparency() {
+        let bytes = encode_as(&sample(), ImageFormat::WebP, 80).unwrap();
+        let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
+        assert!(decoded.color().has_alpha());
+        assert_eq!(decoded.dimensions(), sample().dimensions());
+    }
+
+    #[test]
+    fn webp_beyond_its_size_limit_is_an_error() {
+        let wide = DynamicImage::ImageRgb8(image::RgbImage::new(16_384, 1));
+        let err = encode_as(&wide, ImageFormat::WebP, 80).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Image);
+        assert!(err.message.contains("16383"), "{}", err.message);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod a1111;
 mod codec;
+mod exif;
 mod format;
 mod png_text;
 mod thumbnail;
@@ -111,6 +112,17 @@ pub fn ingest(bytes: &[u8], meta: &ImageMeta, limits: &DecodeLimits) -> Result<I
     })
 }
 
+/// `bytes` with `meta` embedded, the pixels untouched: PNG as `iTXt` chunks (see
+/// [`ingest`]), JPEG and WebP as EXIF (`UserComment` with A1111 text, `MakerNote` with
+/// Pictor's JSON). [`read_metadata`] reads all three back.
+pub fn embed_metadata(bytes: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
+    match sniff(bytes) {
+        Some(ImageFormat::Png) => embed_meta(bytes, meta),
+        Some(ImageFormat::Jpeg | ImageFormat::WebP) => exif::embed_exif(bytes, meta),
+        None => Err(Error::image("not a PNG, JPEG or WebP image")),
+    }
+}
+
 /// `png` with `meta` embedded under both text keywords.
 fn embed_meta(png: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
     let json = serde_json::to_string(meta)
@@ -119,12 +131,14 @@ fn embed_meta(png: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
     embed_png_text(png, &[(PICTOR_TEXT_KEY, &json), (A1111_TEXT_KEY, &a1111)])
 }
 
-/// The metadata embedded in an image file: for PNG, Pictor's JSON when present and
-/// valid, else the A1111 `parameters` text; `None` for other formats or no metadata.
-/// Malformed text chunks written by other tools are skipped.
+/// The metadata embedded in an image file: Pictor's JSON when present and valid, else
+/// the A1111 `parameters` text; from PNG text chunks or JPEG/WebP EXIF (see
+/// [`embed_metadata`]). `None` when there is none. Malformed text chunks written by
+/// other tools are skipped.
 pub fn read_metadata(bytes: &[u8]) -> Option<ImageMeta> {
-    if sniff(bytes) != Some(ImageFormat::Png) {
-        return None;
+    match sniff(bytes)? {
+        ImageFormat::Png => {}
+        ImageFormat::Jpeg | ImageFormat::WebP => return exif::read_exif_meta(bytes),
     }
     let texts = png_text::read_well_formed_png_text(bytes).ok()?;
     let text_of = |key: &str| {

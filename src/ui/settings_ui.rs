@@ -100,8 +100,8 @@ pub fn settings_ui(ui: &mut egui::Ui, settings: &mut Settings, locale: &str) -> 
             .labelled_by(label.id);
             ui.end_row();
 
-            let label = ui.label(t!("settings.jpeg_quality", locale = locale));
-            ui.add(egui::Slider::new(&mut settings.jpeg_quality, 1..=100))
+            let label = ui.label(t!("settings.export_quality", locale = locale));
+            ui.add(egui::Slider::new(&mut settings.export_quality, 1..=100))
                 .labelled_by(label.id);
             ui.end_row();
 

@@ -258,7 +258,7 @@ impl PictorApp {
     /// copy goes to the default export folder and the notice says so.
     fn save_as(&mut self, record: ImageRecord) {
         let format = self.settings.export_format;
-        let quality = self.settings.jpeg_quality;
+        let quality = self.settings.export_quality;
         let name = transfer::file_name(&self.settings.file_name_template, &record, format);
         let export_dir = self.export_dir();
         let dialogs = Arc::clone(&self.dialogs);
@@ -300,7 +300,7 @@ impl PictorApp {
             return;
         }
         let format = self.settings.export_format;
-        let quality = self.settings.jpeg_quality;
+        let quality = self.settings.export_quality;
         let template = self.settings.file_name_template.clone();
         let export_dir = self.export_dir();
         let dialogs = Arc::clone(&self.dialogs);
