@@ -61,4 +61,10 @@ fn both_languages_have_every_key() {
     for kind in pictor::ErrorKind::ALL {
         assert!(en.contains(&format!("error.{kind}")));
     }
+    for provider in pictor::api::provider::Provider::ALL {
+        assert!(
+            en.contains(&format!("provider.{}", provider.name())),
+            "{provider:?} has no name"
+        );
+    }
 }

@@ -52,17 +52,6 @@ impl Provider {
         }
     }
 
-    /// A name for people.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Self::AppleRouter => "AppleRouter",
-            Self::Dashscope => "DashScope (Beijing)",
-            Self::DashscopeIntl => "DashScope (Singapore)",
-            Self::OpenaiCompatible => "OpenAI-compatible router",
-            Self::Demo => "Offline demo",
-        }
-    }
-
     /// The base URL used when the user set none (`None` for providers that need one).
     pub fn default_base_url(self) -> Option<&'static str> {
         match self {

@@ -6,6 +6,7 @@ use rust_i18n::t;
 
 use crate::api::provider::Provider;
 use crate::api::secret::ApiKey;
+use crate::ui::provider_label;
 
 /// The dialog's state while open.
 #[derive(Debug, Default)]
@@ -59,10 +60,10 @@ pub fn key_dialog_ui(
         ui.horizontal(|ui| {
             let label = ui.label(t!("key.provider", locale = locale));
             egui::ComboBox::from_id_salt("key-provider")
-                .selected_text(dialog.provider.display_name())
+                .selected_text(provider_label(dialog.provider, locale))
                 .show_ui(ui, |ui| {
                     for provider in Provider::ALL.into_iter().filter(|p| p.needs_key()) {
-                        ui.selectable_value(&mut dialog.provider, provider, provider.display_name());
+                        ui.selectable_value(&mut dialog.provider, provider, provider_label(provider, locale));
                     }
                 })
                 .response

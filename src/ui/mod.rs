@@ -24,6 +24,11 @@ use crate::secrets::Secrets;
 use crate::ui::app::{AppDeps, PictorApp};
 
 /// The app icon, shown on the window and in the task bar.
+/// The provider's name for people, in `locale` ("Offline demo", "离线演示", …).
+pub(crate) fn provider_label(provider: crate::api::provider::Provider, locale: &str) -> String {
+    rust_i18n::t!(format!("provider.{}", provider.name()), locale = locale).into_owned()
+}
+
 const ICON_PNG: &[u8] = include_bytes!("../../icons/pictor.png");
 
 /// Opens the window and runs until it closes; returns the process exit code.

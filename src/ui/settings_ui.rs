@@ -4,6 +4,7 @@ use rust_i18n::t;
 
 use crate::api::provider::Provider;
 use crate::settings::{ExportFormat, LanguageChoice, Settings, ThemeChoice};
+use crate::ui::provider_label;
 
 /// Draws the settings form; returns true when anything changed.
 pub fn settings_ui(ui: &mut egui::Ui, settings: &mut Settings, locale: &str) -> bool {
@@ -14,10 +15,10 @@ pub fn settings_ui(ui: &mut egui::Ui, settings: &mut Settings, locale: &str) -> 
         .show(ui, |ui| {
             let label = ui.label(t!("settings.provider", locale = locale));
             egui::ComboBox::from_id_salt("settings-provider")
-                .selected_text(settings.provider.display_name())
+                .selected_text(provider_label(settings.provider, locale))
                 .show_ui(ui, |ui| {
                     for provider in Provider::ALL {
-                        ui.selectable_value(&mut settings.provider, provider, provider.display_name());
+                        ui.selectable_value(&mut settings.provider, provider, provider_label(provider, locale));
                     }
                 })
                 .response

@@ -431,7 +431,7 @@ impl PictorApp {
         ui.horizontal(|ui| {
             ui.heading("Pictor");
             ui.separator();
-            ui.label(self.settings.provider.display_name());
+            ui.label(crate::ui::provider_label(self.settings.provider, locale));
             if self.settings.provider == Provider::Demo {
                 ui.label(egui::RichText::new(t!("top.demo_badge", locale = locale)).color(ui.visuals().warn_fg_color));
             }
