@@ -291,13 +291,161 @@ fn export_of_three_images_as_webp() {
     });
     let files: Vec<PathBuf> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 3);
+    let mut exported_prompts = Vec::new();
     for file in files {
         assert_eq!(file.extension().unwrap(), "webp");
-        assert_eq!(
-            pictor::imaging::sniff(&std::fs::read(&file).unwrap()),
-            Some(pictor::imaging::ImageFormat::WebP)
-        );
+        let bytes = std::fs::read(&file).unwrap();
+        assert_eq!(pictor::imaging::sniff(&bytes), Some(pictor::imaging::ImageFormat::WebP));
+        assert!(bytes.windows(4).any(|w| w == b"VP8 "), "lossy at the quality setting");
+        exported_prompts.push(pictor::imaging::read_metadata(&bytes).unwrap().prompt);
     }
+    let mut selected_prompts: Vec<String> = records[..3].iter().map(|r| r.meta.prompt.clone()).collect();
+    exported_prompts.sort();
+    selected_prompts.sort();
+    assert_eq!(
+        exported_prompts, selected_prompts,
+        "each file carries its own parameters"
+    );
+}
+
+#[test]
+fn the_context_menu_stars_and_trashes_one_image_and_restores_it_from_the_trash() {
+    let world = world(6);
+    let mut harness = harness(&world);
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    let target = &records[2];
+    assert!(!target.favorite);
+    let favorites = Query {
+        favorites_only: true,
+        ..Query::default()
+    };
+    let favorites_before = world.library.count(&favorites).unwrap();
+
+    harness.get_by_label(&target.meta.prompt).click_secondary();
+    harness.run_steps(2);
+    harness.get_by_label("★ Favourite").click();
+    step_until(&mut harness, "starred", |app| {
+        app.gallery_records().iter().any(|r| r.id == target.id && r.favorite)
+    });
+    let started = Instant::now();
+    while world.library.count(&favorites).unwrap() != favorites_before + 1 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the star was not stored");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        harness.state().viewer_image(),
+        None,
+        "the menu does not open the viewer"
+    );
+
+    harness.get_by_label(&target.meta.prompt).click_secondary();
+    harness.run_steps(2);
+    harness.get_by_label("Move to trash").click();
+    step_until(&mut harness, "trashed", |app| {
+        app.notice_text().is_some_and(|t| t.contains("moved to the trash"))
+    });
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 5);
+    assert_eq!(harness.state().viewer_image(), None, "nothing opens in its place");
+
+    harness.get_by_label("🗑 Trash").click();
+    step_until(&mut harness, "trash view", |app| {
+        !app.gallery_loading() && app.gallery_records().len() == 1
+    });
+    harness.get_by_label(&target.meta.prompt).click_secondary();
+    harness.run_steps(2);
+    harness.get_by_label("Restore").click();
+    step_until(&mut harness, "restored", |app| {
+        app.notice_text().is_some_and(|t| t.contains("1 restored"))
+    });
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 6);
+}
+
+#[test]
+fn emptying_the_trash_asks_first_and_cancel_keeps_every_file() {
+    let world = world(5);
+    let mut harness = harness(&world);
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    let files: Vec<_> = records[..2].iter().map(|r| world.library.image_path(r)).collect();
+    world
+        .library
+        .trash(&[records[0].id.clone(), records[1].id.clone()])
+        .unwrap();
+    harness.get_by_label("🗑 Trash").click();
+    step_until(&mut harness, "trash view", |app| {
+        !app.gallery_loading() && app.gallery_records().len() == 2
+    });
+
+    harness.get_by_label("Empty trash").click();
+    harness.run_steps(2);
+    harness.get_by_label("Empty the trash?");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("Empty the trash?").is_none(),
+        "the question went away"
+    );
+    assert!(files.iter().all(|f| f.exists()), "cancel deletes nothing");
+    assert_eq!(
+        world
+            .library
+            .count(&Query {
+                trash: true,
+                ..Query::default()
+            })
+            .unwrap(),
+        2
+    );
+
+    harness.get_by_label("Empty trash").click();
+    harness.run_steps(2);
+    harness.get_by_label("Delete for good").click();
+    step_until(&mut harness, "emptied", |app| {
+        app.notice_text().is_some_and(|t| t.contains("deleted for good"))
+    });
+    assert!(files.iter().all(|f| !f.exists()), "the files are gone");
+    assert_eq!(
+        world
+            .library
+            .count(&Query {
+                trash: true,
+                ..Query::default()
+            })
+            .unwrap(),
+        0
+    );
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 3);
+}
+
+#[test]
+fn an_export_where_one_file_fails_says_so_and_writes_the_others() {
+    let world = world(10);
+    let folder = world.dir.path().join("export");
+    world
+        .dialogs
+        .folder_answers
+        .lock()
+        .unwrap()
+        .push_back(Some(folder.clone()));
+    let mut harness = harness(&world);
+    harness.state_mut().settings_mut().export_format = ExportFormat::Jpeg;
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    for record in &records[..3] {
+        harness
+            .get_by_label(&record.meta.prompt)
+            .click_modifiers(egui::Modifiers::COMMAND);
+        harness.step();
+    }
+    std::fs::remove_file(world.library.image_path(&records[1])).unwrap();
+    harness.get_by_label("Export selected…").click();
+    step_until(&mut harness, "exported", |app| {
+        app.notice_text().is_some_and(|t| t.starts_with("Exported"))
+    });
+    let notice = harness.state().notice_text().unwrap().to_owned();
+    assert!(notice.starts_with("Exported 2 to "), "{notice}");
+    assert!(notice.contains("1 failed, the first: "), "{notice}");
+    assert!(notice.contains("cannot read"), "{notice}");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 2);
 }
 
 #[test]

@@ -10,6 +10,7 @@ use rust_i18n::t;
 use crate::library::{ImageRecord, Library, Query};
 use crate::ui::background::{AppEvent, Background};
 use crate::ui::thumbnails::ThumbnailCache;
+use crate::ui::viewer::{IMAGE_ACTIONS, ViewerAction};
 
 /// Gallery state: the records of the current query and the selection.
 #[derive(Default)]
@@ -40,6 +41,10 @@ pub enum GalleryAction {
     Open(usize),
     /// The search text or a filter changed.
     QueryChanged,
+    /// Something chosen from the image's context menu (right click).
+    Image(usize, ViewerAction),
+    /// "Restore" from the context menu of an image in the trash.
+    Restore(usize),
 }
 
 impl Gallery {
@@ -165,7 +170,14 @@ pub fn gallery_ui(
                             break;
                         };
                         let selected = gallery.selected.contains(&record.id);
+                        let favorite = record.favorite;
                         let response = cell_ui(ui, record, selected, cell_size, thumbnails, library, background);
+                        response.context_menu(|ui| {
+                            if let Some(action) = cell_menu_ui(ui, index, favorite, gallery.query.trash, locale) {
+                                actions.push(action);
+                                ui.close();
+                            }
+                        });
                         if response.double_clicked() {
                             actions.push(GalleryAction::Open(index));
                         } else if response.clicked() {
@@ -181,6 +193,38 @@ pub fn gallery_ui(
             }
         });
     actions
+}
+
+/// The context menu of one image: open, star, the viewer's actions; restore in the trash.
+fn cell_menu_ui(
+    ui: &mut egui::Ui,
+    index: usize,
+    favorite: bool,
+    in_trash: bool,
+    locale: &str,
+) -> Option<GalleryAction> {
+    if ui.button(t!("gallery.open", locale = locale)).clicked() {
+        return Some(GalleryAction::Open(index));
+    }
+    if in_trash {
+        let restore = ui.button(t!("gallery.restore", locale = locale)).clicked();
+        return restore.then_some(GalleryAction::Restore(index));
+    }
+    let star = if favorite { "gallery.unstar" } else { "gallery.star" };
+    if ui.button(t!(star, locale = locale)).clicked() {
+        return Some(GalleryAction::Image(index, ViewerAction::ToggleFavorite));
+    }
+    ui.separator();
+    let mut chosen = None;
+    for (action, key) in IMAGE_ACTIONS {
+        if action == ViewerAction::Delete {
+            ui.separator();
+        }
+        if ui.button(t!(key, locale = locale)).clicked() {
+            chosen = Some(GalleryAction::Image(index, action));
+        }
+    }
+    chosen
 }
 
 fn cell_ui(

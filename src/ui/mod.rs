@@ -4,6 +4,7 @@
 pub mod app;
 pub mod background;
 pub mod compose;
+pub mod confirm;
 pub mod dialogs;
 pub mod fonts;
 pub mod gallery;

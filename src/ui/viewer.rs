@@ -43,7 +43,7 @@ impl Viewer {
 }
 
 /// What the user asked of the viewer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ViewerAction {
     /// Close the viewer.
     Close,
@@ -66,6 +66,17 @@ pub enum ViewerAction {
     /// Move to the trash.
     Delete,
 }
+
+/// What can be done with one image, with the translation key of its label: the
+/// viewer's buttons and the gallery's context menu.
+pub const IMAGE_ACTIONS: [(ViewerAction, &str); 6] = [
+    (ViewerAction::UseSettings, "viewer.use_settings"),
+    (ViewerAction::GenerateAgain, "viewer.generate_again"),
+    (ViewerAction::SaveAs, "viewer.save_as"),
+    (ViewerAction::CopyImage, "viewer.copy_image"),
+    (ViewerAction::ShowInFolder, "viewer.show_in_folder"),
+    (ViewerAction::Delete, "viewer.delete"),
+];
 
 /// Draws the viewer in `ui`; returns the user's actions.
 pub fn viewer_ui(
@@ -273,14 +284,7 @@ fn metadata_ui(
             ui.ctx().copy_text(seed.to_string());
         }
         ui.separator();
-        for (action, key) in [
-            (ViewerAction::UseSettings, "viewer.use_settings"),
-            (ViewerAction::GenerateAgain, "viewer.generate_again"),
-            (ViewerAction::SaveAs, "viewer.save_as"),
-            (ViewerAction::CopyImage, "viewer.copy_image"),
-            (ViewerAction::ShowInFolder, "viewer.show_in_folder"),
-            (ViewerAction::Delete, "viewer.delete"),
-        ] {
+        for (action, key) in IMAGE_ACTIONS {
             if ui
                 .add(egui::Button::new(t!(key, locale = locale)).min_size(egui::vec2(ui.available_width(), 0.0)))
                 .clicked()

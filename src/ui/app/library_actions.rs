@@ -16,6 +16,8 @@ use crate::library::ImageRecord;
 use crate::settings::ExportFormat;
 use crate::transfer;
 use crate::ui::background::AppEvent;
+use crate::ui::confirm::{ConfirmAnswer, Confirmation, confirm_ui};
+use crate::ui::gallery::GalleryAction;
 use crate::ui::gallery_toolbar::ToolbarAction;
 use crate::ui::viewer::{Viewer, ViewerAction, viewer_ui};
 
@@ -150,6 +152,29 @@ impl PictorApp {
         }
     }
 
+    pub(super) fn handle_gallery_action(&mut self, action: GalleryAction) {
+        match action {
+            GalleryAction::QueryChanged => self.refresh_gallery(),
+            GalleryAction::Open(index) => self.open_viewer(index),
+            GalleryAction::Image(index, action) => {
+                let Some(record) = self.gallery.records.get(index).cloned() else {
+                    return;
+                };
+                match action {
+                    // From the grid, a deleted image opens nothing in its place.
+                    ViewerAction::Delete => self.trash(vec![record.id]),
+                    other => self.handle_viewer_action(other, index, &record),
+                }
+            }
+            GalleryAction::Restore(index) => {
+                let Some(id) = self.gallery.records.get(index).map(|r| r.id.clone()) else {
+                    return;
+                };
+                self.counted_library_task("gallery.restored", move |library| library.restore(&[id]));
+            }
+        }
+    }
+
     /// Keyboard shortcuts of the grid: Ctrl+A, Delete, F, Ctrl+Z.
     pub(super) fn gallery_keys(&mut self, ui: &egui::Ui) {
         if ui.ctx().egui_wants_keyboard_input() {
@@ -197,7 +222,7 @@ impl PictorApp {
                 self.counted_library_task("gallery.restored", move |library| library.restore(&ids));
             }
             ToolbarAction::FavoriteSelected(favorite) => self.set_favorite(self.selection(), favorite),
-            ToolbarAction::EmptyTrash => self.counted_library_task("gallery.emptied", |library| library.empty_trash()),
+            ToolbarAction::EmptyTrash => self.confirm_empty_trash = true,
             ToolbarAction::SelectAll => self.gallery.select_all(),
             ToolbarAction::SelectNone => self.gallery.selected.clear(),
         }
@@ -244,6 +269,31 @@ impl PictorApp {
         self.background.spawn(move || {
             AppEvent::Done(change(&library).map(|count| t!(message_key, locale = locale, count = count).into_owned()))
         });
+    }
+
+    /// Asks before emptying the trash: its files are deleted for good.
+    pub(super) fn confirm_empty_trash_ui(&mut self, ctx: &egui::Context) {
+        if !self.confirm_empty_trash {
+            return;
+        }
+        let locale = self.locale();
+        let title = t!("gallery.empty_trash_title", locale = locale);
+        let text = t!("gallery.empty_trash_text", locale = locale);
+        let confirm = t!("gallery.empty_trash_confirm", locale = locale);
+        let question = Confirmation {
+            id: "confirm-empty-trash",
+            title: &title,
+            text: &text,
+            confirm: &confirm,
+        };
+        match confirm_ui(ctx, &question, locale) {
+            None => {}
+            Some(ConfirmAnswer::Cancel) => self.confirm_empty_trash = false,
+            Some(ConfirmAnswer::Confirm) => {
+                self.confirm_empty_trash = false;
+                self.counted_library_task("gallery.emptied", |library| library.empty_trash());
+            }
+        }
     }
 
     pub(super) fn remove_missing(&mut self) {
@@ -320,18 +370,28 @@ impl PictorApp {
             let results = transfer::export_many(&library, &records, &dir, format, quality, &template, &progress);
             let failed: Vec<Error> = results.into_iter().filter_map(Result::err).collect();
             let written = records.len().saturating_sub(failed.len());
-            match failed.into_iter().next() {
+            let key = if fallback {
+                "gallery.exported_no_dialog"
+            } else {
+                "gallery.exported"
+            };
+            let mut failed = failed.into_iter();
+            match failed.next() {
                 Some(first) if written == 0 => AppEvent::Done(Err(first)),
-                _ => {
-                    let key = if fallback {
-                        "gallery.exported_no_dialog"
-                    } else {
-                        "gallery.exported"
-                    };
-                    AppEvent::Done(Ok(
-                        t!(key, locale = locale, count = written, path = dir.display()).into_owned()
-                    ))
+                Some(first) => {
+                    // Some were written: say how many and why the first of the others was not.
+                    let text = t!(
+                        "gallery.exported_some_failed",
+                        locale = locale,
+                        exported = t!(key, locale = locale, count = written, path = dir.display()),
+                        failed = failed.len() + 1,
+                        error = first.user_message(locale)
+                    );
+                    AppEvent::Done(Ok(text.into_owned()))
                 }
+                None => AppEvent::Done(Ok(
+                    t!(key, locale = locale, count = written, path = dir.display()).into_owned()
+                )),
             }
         });
     }

@@ -20,7 +20,7 @@ use crate::settings::{Settings, ThemeChoice};
 use crate::ui::background::{AppEvent, Background};
 use crate::ui::compose::{ComposeAction, ComposeForm, compose_ui};
 use crate::ui::dialogs::FileDialogs;
-use crate::ui::gallery::{Gallery, GalleryAction, gallery_ui};
+use crate::ui::gallery::{Gallery, gallery_ui};
 use crate::ui::gallery_toolbar::{DateFilter, ToolbarState, gallery_toolbar_ui};
 use crate::ui::job_cards::{CardAction, CardState, JobCard, job_cards_ui};
 use crate::ui::key_dialog::{KeyDialog, KeyDialogAction, key_dialog_ui};
@@ -75,6 +75,8 @@ pub struct PictorApp {
     date_filter: DateFilter,
     progress: Option<(usize, usize)>,
     import_failures: Vec<String>,
+    /// "Empty trash" was clicked and waits for the user's confirmation.
+    confirm_empty_trash: bool,
 }
 
 /// A short message at the bottom of the window.
@@ -142,6 +144,7 @@ impl PictorApp {
             date_filter: DateFilter::Any,
             progress: None,
             import_failures: Vec::new(),
+            confirm_empty_trash: false,
         };
         app.refresh_key_status();
         app.refresh_gallery();
@@ -632,15 +635,13 @@ impl eframe::App for PictorApp {
                 locale,
             );
             for action in actions {
-                match action {
-                    GalleryAction::QueryChanged => self.refresh_gallery(),
-                    GalleryAction::Open(index) => self.open_viewer(index),
-                }
+                self.handle_gallery_action(action);
             }
         });
         self.import_failures_ui(&ctx);
         self.accept_dropped_files(&ctx);
         self.settings_window_ui(&ctx);
+        self.confirm_empty_trash_ui(&ctx);
         if let Some(dialog) = &mut self.key_dialog {
             let current = self.key.as_ref().and_then(|k| k.key.as_ref()).map(|k| k.masked());
             let can_persist = self.secrets.can_persist();
