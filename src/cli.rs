@@ -505,7 +505,7 @@ fn export(args: &ExportArgs) -> Result<i32> {
         args.quality,
         &template,
         &|_, _| {},
-    );
+    )?;
     let mut failures = 0;
     for (record, result) in records.iter().zip(results) {
         match result {

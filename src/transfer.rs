@@ -132,7 +132,14 @@ pub fn encoded(library: &Library, record: &ImageRecord, format: ExportFormat, qu
         ExportFormat::WebP => ImageFormat::WebP,
     };
     if imaging::sniff(&bytes) == Some(wanted) {
-        return Ok(bytes);
+        // A JPEG or WebP as the service sent it has no parameters yet: add them, unless
+        // the file has EXIF of its own (an imported photo's), which is kept untouched.
+        let bare = wanted != ImageFormat::Png && !imaging::has_exif(&bytes);
+        return if bare {
+            imaging::embed_metadata(&bytes, &record.meta)
+        } else {
+            Ok(bytes)
+        };
     }
     let image = imaging::decode(&bytes, &DecodeLimits::default())?;
     let encoded = imaging::encode_as(&image, wanted, quality)?;
@@ -153,6 +160,7 @@ pub fn save_as(
 }
 
 /// Exports `records` into `dir` with names from `template`; never overwrites (adds `-2`, `-3`, …).
+/// One result per record; an `Err` outside means the folder itself could not be made.
 pub fn export_many(
     library: &Library,
     records: &[ImageRecord],
@@ -161,17 +169,15 @@ pub fn export_many(
     quality: u8,
     template: &str,
     progress: &dyn Fn(usize, usize),
-) -> Vec<Result<PathBuf>> {
-    if let Err(err) = std::fs::create_dir_all(dir) {
-        return vec![Err(Error::storage(format!("cannot create {}", dir.display()), err))];
-    }
+) -> Result<Vec<Result<PathBuf>>> {
+    std::fs::create_dir_all(dir).map_err(|err| Error::storage(format!("cannot create {}", dir.display()), err))?;
     let mut results = Vec::with_capacity(records.len());
     for (index, record) in records.iter().enumerate() {
         let target = unique_path(&dir.join(file_name(template, record, format)));
         results.push(save_as(library, record, format, quality, &target));
         progress(index + 1, records.len());
     }
-    results
+    Ok(results)
 }
 
 /// `path`, or `stem-2.ext`, `stem-3.ext`, … when it exists.

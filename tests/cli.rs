@@ -279,3 +279,67 @@ fn webp_and_jpeg_exports_follow_the_quality_and_carry_the_parameters_back_in() {
         }
     }
 }
+
+#[test]
+fn a_bare_jpeg_gets_its_parameters_on_export_and_one_with_exif_is_copied_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let image = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 90]));
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    let bare = dir.path().join("harbour at dawn.jpg");
+    std::fs::write(&bare, jpeg.get_ref()).unwrap();
+    assert!(!pictor::imaging::has_exif(jpeg.get_ref()));
+    let own_meta = pictor::metadata::ImageMeta {
+        prompt: "from another tool".to_owned(),
+        provider: "elsewhere".to_owned(),
+        created_ms: 1_600_000_000_000,
+        ..Default::default()
+    };
+    let tagged_bytes = pictor::imaging::embed_metadata(jpeg.get_ref(), &own_meta).unwrap();
+    let tagged = dir.path().join("tagged.jpg");
+    std::fs::write(&tagged, &tagged_bytes).unwrap();
+
+    let out = pictor(
+        &library,
+        &["import", bare.to_str().unwrap(), tagged.to_str().unwrap(), "--json"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ids: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|line| line["id"].as_str().unwrap().to_owned())
+        .collect();
+    let to = dir.path().join("out");
+    let out = pictor(
+        &library,
+        &[
+            "export",
+            &ids[0],
+            &ids[1],
+            "--to",
+            to.to_str().unwrap(),
+            "--format",
+            "jpeg",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let paths: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|line| line["path"].as_str().unwrap().to_owned())
+        .collect();
+    let bare_export = std::fs::read(&paths[0]).unwrap();
+    let meta = pictor::imaging::read_metadata(&bare_export).unwrap();
+    assert_eq!(meta.prompt, "harbour at dawn");
+    assert_eq!(meta.provider, "import");
+    assert_eq!(
+        image::load_from_memory(&bare_export).unwrap().to_rgb8(),
+        image::load_from_memory(jpeg.get_ref()).unwrap().to_rgb8(),
+        "the pixels were not re-encoded"
+    );
+    assert_eq!(
+        std::fs::read(&paths[1]).unwrap(),
+        tagged_bytes,
+        "a file with EXIF is copied as is"
+    );
+}

@@ -380,7 +380,11 @@ fn emptying_the_trash_asks_first_and_cancel_keeps_every_file() {
     harness.run_steps(2);
     harness.get_by_label("Empty the trash?");
     harness.get_by_label("Cancel").click();
-    harness.run_steps(2);
+    // Give any background work a cancel might (wrongly) have started time to finish.
+    for _ in 0..30 {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(
         harness.query_by_label("Empty the trash?").is_none(),
         "the question went away"

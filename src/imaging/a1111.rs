@@ -97,6 +97,14 @@ pub fn parse_a1111(text: &str) -> ImageMeta {
     meta
 }
 
+/// Whether `text` is A1111 parameters rather than any other comment: it has a
+/// `Negative prompt:` line or ends with a parameter line (`Seed: …, Size: …`).
+pub(crate) fn looks_like_a1111(text: &str) -> bool {
+    let text = text.trim();
+    text.lines().any(|line| line.starts_with(NEGATIVE_PREFIX))
+        || text.lines().next_back().and_then(parameter_line).is_some()
+}
+
 /// Stores one `Key: value` pair that Pictor understands; others are ignored.
 fn apply_pair(meta: &mut ImageMeta, key: &str, value: &str) {
     match key {

@@ -9,6 +9,9 @@ use image::{DynamicImage, ImageError, ImageReader, RgbImage};
 use super::format::{ImageFormat, sniff};
 use crate::error::{Error, Result};
 
+/// The widest and tallest image WebP can hold.
+const MAX_WEBP_SIDE: u32 = 16_383;
+
 /// Background that transparent pixels are composited onto for formats without alpha.
 pub(crate) const FLATTEN_BACKGROUND: [u8; 3] = [204, 204, 204];
 
@@ -114,8 +117,14 @@ pub fn encode_as(image: &DynamicImage, format: ImageFormat, quality: u8) -> Resu
 
 /// `image` as lossy WebP at `quality` (1–100). WebP holds at most 16383 × 16383 pixels.
 fn encode_lossy_webp(image: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
-    let quality = f32::from(quality.clamp(1, 100));
     let (width, height) = (image.width(), image.height());
+    if width > MAX_WEBP_SIDE || height > MAX_WEBP_SIDE {
+        return Err(Error::image(format!(
+            "a {width}×{height} image is too large for WebP (at most {MAX_WEBP_SIDE}×{MAX_WEBP_SIDE} pixels); \
+             save it as PNG or JPEG"
+        )));
+    }
+    let quality = f32::from(quality.clamp(1, 100));
     let encoded = if image.color().has_alpha() {
         let rgba = image.to_rgba8();
         webp::Encoder::from_rgba(&rgba, width, height).encode_simple(false, quality)
@@ -123,13 +132,9 @@ fn encode_lossy_webp(image: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
         let rgb = image.to_rgb8();
         webp::Encoder::from_rgb(&rgb, width, height).encode_simple(false, quality)
     };
-    match encoded {
-        Ok(memory) => Ok(memory.to_vec()),
-        Err(err) => Err(Error::image(format!(
-            "could not encode the {width}×{height} image as WebP (at most 16383×16383 pixels)"
-        ))
-        .with_details(format!("{err:?}"))),
-    }
+    encoded
+        .map(|memory| memory.to_vec())
+        .map_err(|err| Error::image("could not encode the image as WebP").with_details(format!("libwebp: {err:?}")))
 }
 
 /// `image` as 8-bit RGB, with any transparency composited onto [`FLATTEN_BACKGROUND`].
@@ -286,7 +291,11 @@ mod tests {
         let wide = DynamicImage::ImageRgb8(image::RgbImage::new(16_384, 1));
         let err = encode_as(&wide, ImageFormat::WebP, 80).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Image);
-        assert!(err.message.contains("16383"), "{}", err.message);
+        assert!(
+            err.message.contains("16384×1 image is too large for WebP"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

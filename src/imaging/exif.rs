@@ -14,7 +14,7 @@ use std::io::Cursor;
 use exif::{Field, In, Reader, Tag, Value};
 use img_parts::{Bytes, DynImage, ImageEXIF};
 
-use super::a1111::{parse_a1111, to_a1111};
+use super::a1111::{looks_like_a1111, parse_a1111, to_a1111};
 use super::format::{ImageFormat, sniff};
 use crate::error::{Error, Result};
 use crate::metadata::ImageMeta;
@@ -80,26 +80,58 @@ pub(crate) fn embed_exif(bytes: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
             exif.len()
         )));
     }
-    let unreadable =
-        |err: img_parts::Error| Error::image("could not add the parameters to the image").with_details(err.to_string());
-    let mut image = match format {
-        Some(ImageFormat::Jpeg | ImageFormat::WebP) => DynImage::from_bytes(Bytes::copy_from_slice(bytes))
-            .map_err(unreadable)?
-            .ok_or_else(|| Error::image("could not add the parameters to the image"))?,
-        _ => {
-            return Err(Error::image(
-                "EXIF parameters are only written into JPEG and WebP files",
-            ));
-        }
-    };
-    image.set_exif(Some(Bytes::from(exif)));
-    Ok(image.encoder().bytes().to_vec())
+    if !matches!(format, Some(ImageFormat::Jpeg | ImageFormat::WebP)) {
+        return Err(Error::image(
+            "EXIF parameters are only written into JPEG and WebP files",
+        ));
+    }
+    // The file may have come from the network: a parser panic is an error, not a crash.
+    let rewritten = std::panic::catch_unwind(|| {
+        let mut image = DynImage::from_bytes(Bytes::copy_from_slice(bytes))
+            .map_err(|err| err.to_string())?
+            .ok_or_else(|| "not a JPEG or WebP container".to_owned())?;
+        image.set_exif(Some(Bytes::from(exif)));
+        Ok::<_, String>(image.encoder().bytes().to_vec())
+    });
+    match rewritten {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(details)) => Err(Error::image("could not add the parameters to the image").with_details(details)),
+        Err(_) => Err(Error::image("could not add the parameters to the image")),
+    }
+}
+
+/// Whether a JPEG or WebP file carries any EXIF block (a camera's, another tool's, ours).
+pub(crate) fn has_exif(bytes: &[u8]) -> bool {
+    raw_exif(bytes).is_some()
+}
+
+/// The raw EXIF (TIFF) block of a JPEG or WebP file. The bytes may be hostile: a parser
+/// panic counts as "no EXIF".
+fn raw_exif(bytes: &[u8]) -> Option<Vec<u8>> {
+    match sniff(bytes)? {
+        ImageFormat::Jpeg => exif::get_exif_attr_from_jpeg(&mut Cursor::new(bytes)).ok(),
+        // img-parts also accepts the `Exif\0\0` prefix some writers put in the chunk.
+        ImageFormat::WebP => std::panic::catch_unwind(|| {
+            img_parts::webp::WebP::from_bytes(Bytes::copy_from_slice(bytes))
+                .ok()?
+                .exif()
+                .map(|exif| exif.to_vec())
+        })
+        .ok()
+        .flatten(),
+        ImageFormat::Png => None,
+    }
 }
 
 /// The parameters in a JPEG's or WebP's EXIF: Pictor's `MakerNote` JSON when present,
 /// else A1111 text in `UserComment`. `None` when there is neither (or no readable EXIF).
+/// A damaged directory elsewhere in the block (common in camera files) is skipped.
 pub(crate) fn read_exif_meta(bytes: &[u8]) -> Option<ImageMeta> {
-    let exif = Reader::new().read_from_container(&mut Cursor::new(bytes)).ok()?;
+    let exif = match Reader::new().continue_on_error(true).read_raw(raw_exif(bytes)?) {
+        Ok(exif) => exif,
+        Err(exif::Error::PartialResult(partial)) => partial.into_inner().0,
+        Err(_) => return None,
+    };
     let own = exif
         .get_field(Tag::MakerNote, In::PRIMARY)
         .and_then(|field| undefined_bytes(&field.value))
@@ -107,8 +139,9 @@ pub(crate) fn read_exif_meta(bytes: &[u8]) -> Option<ImageMeta> {
         .and_then(|json| serde_json::from_slice::<ImageMeta>(json).ok());
     own.or_else(|| {
         let comment = exif.get_field(Tag::UserComment, In::PRIMARY)?;
-        let text = user_comment_text(undefined_bytes(&comment.value)?, exif.little_endian())?;
-        (!text.trim().is_empty()).then(|| parse_a1111(&text))
+        let text = user_comment_text(undefined_bytes(&comment.value)?)?;
+        // A camera's or phone's comment is not a prompt.
+        looks_like_a1111(&text).then(|| parse_a1111(&text))
     })
 }
 
@@ -120,15 +153,20 @@ fn undefined_bytes(value: &Value) -> Option<&[u8]> {
     }
 }
 
-/// Decodes a `UserComment`: UTF-16 after `UNICODE\0` (in the file's byte order, with a
-/// byte-order mark winning), ASCII/UTF-8 after `ASCII` or an all-zero code.
-fn user_comment_text(raw: &[u8], little_endian: bool) -> Option<String> {
+/// Decodes a `UserComment`: UTF-16 after `UNICODE\0`, ASCII/UTF-8 after `ASCII` or an
+/// all-zero code. Writers disagree on the UTF-16 byte order (A1111 and piexif always use
+/// big-endian, whatever the TIFF's order), so a byte-order mark decides, else where the
+/// zero bytes of Latin text fall, else big-endian.
+fn user_comment_text(raw: &[u8]) -> Option<String> {
     let (code, body) = raw.split_at_checked(8)?;
     if code == UNICODE_PREFIX {
         let (little_endian, body) = match body {
             [0xFF, 0xFE, rest @ ..] => (true, rest),
             [0xFE, 0xFF, rest @ ..] => (false, rest),
-            _ => (little_endian, body),
+            _ => {
+                let zeros_at = |parity: usize| body.iter().skip(parity).step_by(2).filter(|b| **b == 0).count();
+                (zeros_at(1) > zeros_at(0), body)
+            }
         };
         let units: Vec<u16> = body
             .chunks_exact(2)
@@ -175,7 +213,7 @@ mod tests {
         let exif = Reader::new().read_raw(exif_for(&meta()).unwrap()).unwrap();
         assert!(!exif.little_endian());
         let comment = exif.get_field(Tag::UserComment, In::PRIMARY).unwrap();
-        let text = user_comment_text(undefined_bytes(&comment.value).unwrap(), false).unwrap();
+        let text = user_comment_text(undefined_bytes(&comment.value).unwrap()).unwrap();
         assert_eq!(text, to_a1111(&meta()));
         let note = exif.get_field(Tag::MakerNote, In::PRIMARY).unwrap();
         assert!(undefined_bytes(&note.value).unwrap().starts_with(b"Pictor\0{"));
@@ -183,17 +221,133 @@ mod tests {
 
     #[test]
     fn user_comments_in_every_encoding_decode() {
+        let text = "山水 Seed: 7";
         let mut le = UNICODE_PREFIX.to_vec();
-        le.extend("山水 Seed: 7".encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(user_comment_text(&le, true).unwrap(), "山水 Seed: 7");
+        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(user_comment_text(&le).unwrap(), text);
+        let mut be = UNICODE_PREFIX.to_vec();
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(user_comment_text(&be).unwrap(), text);
         let mut bom = UNICODE_PREFIX.to_vec();
         bom.extend([0xFF, 0xFE]);
         bom.extend("山".encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(user_comment_text(&bom, false).unwrap(), "山");
+        assert_eq!(user_comment_text(&bom).unwrap(), "山");
         let ascii = [ASCII_PREFIX.as_slice(), b"a cat\0"].concat();
-        assert_eq!(user_comment_text(&ascii, false).unwrap(), "a cat");
-        assert_eq!(user_comment_text(b"JIS\0\0\0\0\0xx", false), None);
-        assert_eq!(user_comment_text(b"short", false), None);
+        assert_eq!(user_comment_text(&ascii).unwrap(), "a cat");
+        assert_eq!(user_comment_text(b"JIS\0\0\0\0\0xx"), None);
+        assert_eq!(user_comment_text(b"short"), None);
+    }
+
+    /// A small photograph-like image as `format` at quality 80, with alpha when asked.
+    fn encoded(format: ImageFormat, alpha: bool) -> Vec<u8> {
+        let rgba = image::RgbaImage::from_fn(48, 32, |x, y| {
+            image::Rgba([
+                (x * 5) as u8,
+                (y * 7) as u8,
+                (x ^ y) as u8,
+                if alpha { (x * 5) as u8 } else { 255 },
+            ])
+        });
+        let image = if alpha {
+            image::DynamicImage::ImageRgba8(rgba)
+        } else {
+            image::DynamicImage::ImageRgb8(image::DynamicImage::ImageRgba8(rgba).to_rgb8())
+        };
+        crate::imaging::encode_as(&image, format, 80).unwrap()
+    }
+
+    /// `bytes` with an EXIF block holding only `comment` as a `UserComment`, as A1111 writes it.
+    fn with_user_comment(bytes: &[u8], comment: &str) -> Vec<u8> {
+        let mut value = UNICODE_PREFIX.to_vec();
+        value.extend(comment.encode_utf16().flat_map(u16::to_be_bytes));
+        let field = Field {
+            tag: Tag::UserComment,
+            ifd_num: In::PRIMARY,
+            value: Value::Undefined(value, 0),
+        };
+        let mut writer = exif::experimental::Writer::new();
+        writer.push_field(&field);
+        let mut tiff = Cursor::new(Vec::new());
+        writer.write(&mut tiff, false).unwrap();
+        let mut image = DynImage::from_bytes(Bytes::copy_from_slice(bytes)).unwrap().unwrap();
+        image.set_exif(Some(Bytes::from(tiff.into_inner())));
+        image.encoder().bytes().to_vec()
+    }
+
+    #[test]
+    fn jpeg_and_webp_round_trip_with_and_without_transparency() {
+        for (format, alpha) in [
+            (ImageFormat::Jpeg, false),
+            (ImageFormat::WebP, false),
+            (ImageFormat::WebP, true),
+        ] {
+            let plain = encoded(format, alpha);
+            assert!(!has_exif(&plain));
+            let tagged = embed_exif(&plain, &meta()).unwrap();
+            assert!(has_exif(&tagged));
+            assert_eq!(read_exif_meta(&tagged), Some(meta()), "{format:?} alpha {alpha}");
+            let decoded = crate::imaging::decode(&tagged, &crate::imaging::DecodeLimits::default()).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (48, 32));
+            assert_eq!(decoded.color().has_alpha(), alpha, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn a1111_user_comments_are_read_and_other_comments_are_not() {
+        for format in [ImageFormat::Jpeg, ImageFormat::WebP] {
+            let a1111 = with_user_comment(
+                &encoded(format, false),
+                "a red fox\nNegative prompt: blur\nSteps: 20, Seed: 99, Size: 512x768",
+            );
+            let meta = read_exif_meta(&a1111).unwrap();
+            assert_eq!(meta.prompt, "a red fox");
+            assert_eq!(meta.negative_prompt, "blur");
+            assert_eq!(meta.seed, Some(99));
+            assert_eq!(meta.size, "512*768");
+            assert_eq!(meta.provider, "import");
+            let camera = with_user_comment(&encoded(format, false), "Shot on a phone at dusk");
+            assert!(has_exif(&camera));
+            assert_eq!(read_exif_meta(&camera), None, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn a_webp_exif_chunk_with_the_exif_prefix_is_read() {
+        let tagged = embed_exif(&encoded(ImageFormat::WebP, false), &meta()).unwrap();
+        let mut webp = img_parts::webp::WebP::from_bytes(Bytes::from(tagged)).unwrap();
+        let tiff = webp.exif().unwrap();
+        let prefixed = [b"Exif\0\0".as_slice(), &tiff].concat();
+        webp.remove_chunks_by_id(*b"EXIF");
+        webp.chunks_mut().push(img_parts::riff::RiffChunk::new(
+            *b"EXIF",
+            img_parts::riff::RiffContent::Data(Bytes::from(prefixed)),
+        ));
+        assert_eq!(read_exif_meta(&webp.encoder().bytes()), Some(meta()));
+    }
+
+    #[test]
+    fn damaged_files_with_exif_never_panic() {
+        let mut seed = 0x2545_F491_u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize
+        };
+        for format in [ImageFormat::Jpeg, ImageFormat::WebP] {
+            let tagged = embed_exif(&encoded(format, false), &meta()).unwrap();
+            for _ in 0..400 {
+                let mut bytes = tagged.clone();
+                for _ in 0..1 + next() % 8 {
+                    let at = next() % bytes.len();
+                    bytes[at] = next() as u8;
+                }
+                bytes.truncate(bytes.len() - next() % 64);
+                let _ = read_exif_meta(&bytes);
+                let _ = has_exif(&bytes);
+                let _ = embed_exif(&bytes, &meta());
+            }
+        }
     }
 
     #[test]

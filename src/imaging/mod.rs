@@ -123,6 +123,11 @@ pub fn embed_metadata(bytes: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
     }
 }
 
+/// Whether a JPEG or WebP file carries an EXIF block (false for PNG and anything else).
+pub fn has_exif(bytes: &[u8]) -> bool {
+    exif::has_exif(bytes)
+}
+
 /// `png` with `meta` embedded under both text keywords.
 fn embed_meta(png: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
     let json = serde_json::to_string(meta)

@@ -41,10 +41,11 @@ pub enum GalleryAction {
     Open(usize),
     /// The search text or a filter changed.
     QueryChanged,
-    /// Something chosen from the image's context menu (right click).
-    Image(usize, ViewerAction),
-    /// "Restore" from the context menu of an image in the trash.
-    Restore(usize),
+    /// Something chosen from the context menu (right click) of the image with this id.
+    /// By id, not index: the grid may shift while the menu is open.
+    Image(String, ViewerAction),
+    /// "Restore" from the context menu of the image in the trash with this id.
+    Restore(String),
 }
 
 impl Gallery {
@@ -170,14 +171,21 @@ pub fn gallery_ui(
                             break;
                         };
                         let selected = gallery.selected.contains(&record.id);
-                        let favorite = record.favorite;
-                        let response = cell_ui(ui, record, selected, cell_size, thumbnails, library, background);
-                        response.context_menu(|ui| {
-                            if let Some(action) = cell_menu_ui(ui, index, favorite, gallery.query.trash, locale) {
-                                actions.push(action);
-                                ui.close();
-                            }
-                        });
+                        // The cell's id follows the image, so an open context menu stays
+                        // with it when newer images push the grid down.
+                        let response = ui
+                            .push_id(&record.id, |ui| {
+                                let response =
+                                    cell_ui(ui, record, selected, cell_size, thumbnails, library, background);
+                                response.context_menu(|ui| {
+                                    if let Some(action) = cell_menu_ui(ui, record, gallery.query.trash, locale) {
+                                        actions.push(action);
+                                        ui.close();
+                                    }
+                                });
+                                response
+                            })
+                            .inner;
                         if response.double_clicked() {
                             actions.push(GalleryAction::Open(index));
                         } else if response.clicked() {
@@ -196,23 +204,22 @@ pub fn gallery_ui(
 }
 
 /// The context menu of one image: open, star, the viewer's actions; restore in the trash.
-fn cell_menu_ui(
-    ui: &mut egui::Ui,
-    index: usize,
-    favorite: bool,
-    in_trash: bool,
-    locale: &str,
-) -> Option<GalleryAction> {
+fn cell_menu_ui(ui: &mut egui::Ui, record: &ImageRecord, in_trash: bool, locale: &str) -> Option<GalleryAction> {
+    let id = &record.id;
     if ui.button(t!("gallery.open", locale = locale)).clicked() {
-        return Some(GalleryAction::Open(index));
+        return Some(GalleryAction::Image(id.clone(), ViewerAction::Open));
     }
     if in_trash {
         let restore = ui.button(t!("gallery.restore", locale = locale)).clicked();
-        return restore.then_some(GalleryAction::Restore(index));
+        return restore.then(|| GalleryAction::Restore(id.clone()));
     }
-    let star = if favorite { "gallery.unstar" } else { "gallery.star" };
+    let star = if record.favorite {
+        "gallery.unstar"
+    } else {
+        "gallery.star"
+    };
     if ui.button(t!(star, locale = locale)).clicked() {
-        return Some(GalleryAction::Image(index, ViewerAction::ToggleFavorite));
+        return Some(GalleryAction::Image(id.clone(), ViewerAction::ToggleFavorite));
     }
     ui.separator();
     let mut chosen = None;
@@ -221,7 +228,7 @@ fn cell_menu_ui(
             ui.separator();
         }
         if ui.button(t!(key, locale = locale)).clicked() {
-            chosen = Some(GalleryAction::Image(index, action));
+            chosen = Some(GalleryAction::Image(id.clone(), action));
         }
     }
     chosen

@@ -45,6 +45,8 @@ impl Viewer {
 /// What the user asked of the viewer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ViewerAction {
+    /// Open the image in the viewer (from the gallery's context menu).
+    Open,
     /// Close the viewer.
     Close,
     /// Previous image.

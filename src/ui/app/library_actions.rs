@@ -100,6 +100,7 @@ impl PictorApp {
 
     pub(super) fn handle_viewer_action(&mut self, action: ViewerAction, index: usize, record: &ImageRecord) {
         match action {
+            ViewerAction::Open => self.open_viewer(index),
             ViewerAction::Close => self.viewer = None,
             ViewerAction::Previous => self.open_viewer(index.saturating_sub(1)),
             ViewerAction::Next => self.open_viewer((index + 1).min(self.gallery.records.len().saturating_sub(1))),
@@ -128,7 +129,11 @@ impl PictorApp {
                 self.background
                     .spawn(move || AppEvent::Clipboard(decode_full(&library, &record)));
             }
-            ViewerAction::ShowInFolder => show_in_folder(&self.library.image_path(record)),
+            ViewerAction::ShowInFolder => {
+                let file = self.library.image_path(record);
+                self.background
+                    .spawn(move || AppEvent::Done(show_in_folder(&file).map(|()| String::new())));
+            }
             ViewerAction::Delete => {
                 let next = self
                     .gallery
@@ -156,20 +161,18 @@ impl PictorApp {
         match action {
             GalleryAction::QueryChanged => self.refresh_gallery(),
             GalleryAction::Open(index) => self.open_viewer(index),
-            GalleryAction::Image(index, action) => {
-                let Some(record) = self.gallery.records.get(index).cloned() else {
+            GalleryAction::Image(id, action) => {
+                let Some(index) = self.gallery.records.iter().position(|r| r.id == id) else {
                     return;
                 };
+                let record = self.gallery.records[index].clone();
                 match action {
                     // From the grid, a deleted image opens nothing in its place.
-                    ViewerAction::Delete => self.trash(vec![record.id]),
+                    ViewerAction::Delete => self.trash(vec![id]),
                     other => self.handle_viewer_action(other, index, &record),
                 }
             }
-            GalleryAction::Restore(index) => {
-                let Some(id) = self.gallery.records.get(index).map(|r| r.id.clone()) else {
-                    return;
-                };
+            GalleryAction::Restore(id) => {
                 self.counted_library_task("gallery.restored", move |library| library.restore(&[id]));
             }
         }
@@ -367,16 +370,17 @@ impl PictorApp {
                 (export_dir, true)
             };
             let progress = |done, total| report(AppEvent::Progress { done, total });
-            let results = transfer::export_many(&library, &records, &dir, format, quality, &template, &progress);
-            let failed: Vec<Error> = results.into_iter().filter_map(Result::err).collect();
-            let written = records.len().saturating_sub(failed.len());
+            let results = match transfer::export_many(&library, &records, &dir, format, quality, &template, &progress) {
+                Ok(results) => results,
+                Err(err) => return AppEvent::Done(Err(err)),
+            };
+            let written = results.iter().filter(|result| result.is_ok()).count();
             let key = if fallback {
                 "gallery.exported_no_dialog"
             } else {
                 "gallery.exported"
             };
-            let mut failed = failed.into_iter();
-            match failed.next() {
+            match results.into_iter().find_map(Result::err) {
                 Some(first) if written == 0 => AppEvent::Done(Err(first)),
                 Some(first) => {
                     // Some were written: say how many and why the first of the others was not.
@@ -384,7 +388,7 @@ impl PictorApp {
                         "gallery.exported_some_failed",
                         locale = locale,
                         exported = t!(key, locale = locale, count = written, path = dir.display()),
-                        failed = failed.len() + 1,
+                        failed = records.len().saturating_sub(written),
                         error = first.user_message(locale)
                     );
                     AppEvent::Done(Ok(text.into_owned()))
@@ -600,18 +604,32 @@ fn default_export_dir() -> PathBuf {
 }
 
 /// Opens the folder holding `file` in the system's file manager (without waiting).
-fn show_in_folder(file: &Path) {
+/// Opens the system file manager at `file` (selected where the OS can). Runs on the
+/// background pool: it starts a process and waits for the launcher to hand over.
+fn show_in_folder(file: &Path) -> crate::Result<()> {
     let folder = file.parent().unwrap_or(file).to_owned();
-    let spawned = if cfg!(target_os = "macos") {
-        std::process::Command::new("open").arg("-R").arg(file).spawn()
+    let mut command = if cfg!(target_os = "macos") {
+        let mut command = std::process::Command::new("open");
+        command.arg("-R").arg(file);
+        command
     } else if cfg!(target_os = "windows") {
-        std::process::Command::new("explorer")
-            .arg(format!("/select,{}", file.display()))
-            .spawn()
+        let mut command = std::process::Command::new("explorer");
+        command.arg(format!("/select,{}", file.display()));
+        command
     } else {
-        std::process::Command::new("xdg-open").arg(&folder).spawn()
+        let mut command = std::process::Command::new("xdg-open");
+        command.arg(&folder);
+        command
     };
-    if let Err(err) = spawned {
-        tracing::warn!("cannot open {}: {err}", folder.display());
+    let cannot_open = || Error::config(format!("cannot open the folder {}", folder.display()));
+    let status = command
+        .stdin(std::process::Stdio::null())
+        .status()
+        .map_err(|err| cannot_open().with_details(err.to_string()))?;
+    // Explorer's exit code says nothing about success; the others' do.
+    if status.success() || cfg!(target_os = "windows") {
+        Ok(())
+    } else {
+        Err(cannot_open().with_details(format!("the file manager launcher exited with {status}")))
     }
 }

@@ -567,7 +567,8 @@ impl eframe::App for PictorApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         let locale = self.locale();
-        if self.key_dialog.is_none() && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter)) {
+        let modal_open = self.key_dialog.is_some() || self.confirm_empty_trash;
+        if !modal_open && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter)) {
             self.generate();
         }
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
@@ -586,7 +587,9 @@ impl eframe::App for PictorApp {
                 self.viewer_panel_ui(ui);
                 return;
             }
-            self.gallery_keys(ui);
+            if !modal_open {
+                self.gallery_keys(ui);
+            }
             let toolbar = gallery_toolbar_ui(
                 ui,
                 ToolbarState {
