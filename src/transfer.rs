@@ -88,7 +88,9 @@ pub fn file_name(template: &str, record: &ImageRecord, format: ExportFormat) -> 
             "prompt" => {
                 let limit = arg.parse::<usize>().unwrap_or(48);
                 let words: String = meta.prompt.split_whitespace().collect::<Vec<_>>().join("-");
-                name.push_str(&words.chars().take(limit).collect::<String>());
+                let cut: String = words.chars().take(limit).collect();
+                // A cut in the middle of "street market" must not leave "street-".
+                name.push_str(cut.trim_end_matches(['-', ',', '.', ';', '，', '。', '、', '；']));
             }
             _ => name.push_str(&rest[open..=open + close]),
         }
@@ -220,4 +222,68 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&temp);
         Error::storage(format!("cannot write {}", target.display()), err)
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn record(prompt: &str, seed: Option<u32>) -> ImageRecord {
+        ImageRecord {
+            id: "01HZY".to_owned(),
+            meta: ImageMeta {
+                prompt: prompt.to_owned(),
+                model: "qwen-image-plus".to_owned(),
+                seed,
+                created_ms: 1_700_000_000_000,
+                ..ImageMeta::default()
+            },
+            file: PathBuf::new(),
+            width: 1,
+            height: 1,
+            favorite: false,
+            deleted_ms: None,
+            missing: false,
+        }
+    }
+
+    #[test]
+    fn the_template_fills_every_field_and_cuts_the_prompt_cleanly() {
+        let template = "{date}_{time}_{model}_{seed}_{prompt:24}_{id}";
+        let name = file_name(
+            template,
+            &record("cyberpunk street market in the rain", Some(7)),
+            ExportFormat::WebP,
+        );
+        assert_eq!(
+            name,
+            "2023-11-14_221320_qwen-image-plus_7_cyberpunk-street-market_01HZY.webp"
+        );
+        let chinese = file_name(
+            "{prompt:6}",
+            &record("一幅传统的，中国山水画", None),
+            ExportFormat::Jpeg,
+        );
+        assert_eq!(chinese, "一幅传统的.jpg");
+        assert_eq!(file_name("{seed}", &record("x", None), ExportFormat::Png), "noseed.png");
+    }
+
+    #[test]
+    fn names_are_safe_on_every_os() {
+        let name = file_name(
+            "{prompt}",
+            &record("a/b\\c:d*e?f\"g<h>i|j\u{7}", None),
+            ExportFormat::Png,
+        );
+        assert_eq!(name, "a_b_c_d_e_f_g_h_i_j_.png");
+        assert_eq!(
+            file_name("{prompt}", &record("...", None), ExportFormat::Png),
+            "01HZY.png"
+        );
+        assert_eq!(
+            file_name("{unknown}", &record("x", None), ExportFormat::Png),
+            "{unknown}.png"
+        );
+    }
 }
