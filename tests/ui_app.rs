@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use pictor::api::provider::Provider;
 use pictor::api::secret::ApiKey;
 use pictor::cli::ConnectionArgs;
@@ -149,6 +149,19 @@ fn a_chinese_prompt_generates_an_image_into_the_library() {
     step_until(&mut harness, "job done", |app| {
         matches!(app.job_cards()[0].state, CardState::Done { .. })
     });
+    harness.step();
+    let card = harness.get_by_label_contains("Done in");
+    let done = card
+        .accesskit_node()
+        .label()
+        .filter(|label| !label.is_empty())
+        .or_else(|| card.value())
+        .unwrap_or_default();
+    let seconds = done.trim_start_matches("Done in ").trim_end_matches(" s");
+    assert!(
+        seconds.parse::<f32>().is_ok() && seconds.contains('.'),
+        "the card says how long in tenths of a second: {done}"
+    );
     let stored = world.library.query(&Query::default()).unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].meta.prompt, "一幅传统的中国山水画");

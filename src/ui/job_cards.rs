@@ -172,7 +172,9 @@ fn card_ui(
                     }
                 }
                 ui.vertical(|ui| {
-                    ui.label(t!("job.done", locale = locale, seconds = took.as_secs()));
+                    // Tenths: a fast answer said "Done in 0 s".
+                    let seconds = format!("{:.1}", took.as_secs_f32());
+                    ui.label(t!("job.done", locale = locale, seconds = seconds));
                     if ui.small_button(t!("job.dismiss", locale = locale)).clicked() {
                         actions.push(CardAction::Dismiss(card.id));
                     }
