@@ -28,6 +28,8 @@ pub enum AppEvent {
         /// The pixels.
         image: Result<egui::ColorImage, Error>,
     },
+    /// Thumbnail requests dropped because their cells left the screen before their turn.
+    ThumbnailsDropped(Vec<String>),
     /// The full-size image for the viewer was decoded.
     FullImage {
         /// The image id.

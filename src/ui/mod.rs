@@ -12,6 +12,7 @@ pub mod gallery_toolbar;
 pub mod job_cards;
 pub mod key_dialog;
 pub mod settings_ui;
+pub mod thumbnail_queue;
 pub mod thumbnails;
 pub mod viewer;
 

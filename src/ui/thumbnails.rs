@@ -1,11 +1,12 @@
-//! GPU textures for thumbnails in a bounded LRU keyed by image id. Decoding happens on
-//! the blocking pool; the UI only uploads finished pixels.
+//! GPU textures for thumbnails in a bounded LRU keyed by image id. Decoding happens in
+//! the [`ThumbnailQueue`] off the UI thread; the UI only uploads finished pixels.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::imaging;
-use crate::ui::background::{AppEvent, Background};
+use crate::ui::background::Background;
+use crate::ui::thumbnail_queue::ThumbnailQueue;
 
 /// Where a thumbnail is, and the image to rebuild it from when it is missing.
 #[derive(Clone, Debug)]
@@ -52,6 +53,9 @@ fn load_or_regenerate(source: &ThumbnailSource) -> crate::Result<image::RgbaImag
 pub const DEFAULT_CAPACITY: usize = 384;
 /// Most GPU bytes the thumbnail textures may hold (a 320×320 RGBA thumbnail is 400 KiB).
 pub const MAX_TEXTURE_BYTES: usize = 96 * 1024 * 1024;
+/// Thumbnails decoded at once: enough to keep up with scrolling, few enough to leave
+/// the UI thread a core.
+pub const DECODERS: usize = 2;
 
 struct Entry {
     texture: egui::TextureHandle,
@@ -67,6 +71,7 @@ pub struct ThumbnailCache {
     capacity: usize,
     clock: u64,
     bytes: usize,
+    queue: ThumbnailQueue,
 }
 
 impl ThumbnailCache {
@@ -79,6 +84,20 @@ impl ThumbnailCache {
             capacity: capacity.max(1),
             clock: 0,
             bytes: 0,
+            queue: ThumbnailQueue::new(DECODERS),
+        }
+    }
+
+    /// Call once per frame before drawing: requests for cells not drawn lately expire.
+    pub fn begin_frame(&self) {
+        self.queue.begin_frame();
+    }
+
+    /// Forgets pending requests the queue dropped, so they are asked for again when
+    /// their cells come back on screen.
+    pub fn dropped(&mut self, ids: &[String]) {
+        for id in ids {
+            self.loading.remove(id);
         }
     }
 
@@ -89,16 +108,17 @@ impl ThumbnailCache {
             entry.last_used = self.clock;
             return Some(entry.texture.clone());
         }
-        if !self.loading.contains(id) && !self.failed.contains(id) {
+        if self.loading.contains(id) {
+            self.queue.still_wanted(id);
+        } else if !self.failed.contains(id) {
             self.loading.insert(id.to_owned());
-            let id = id.to_owned();
-            background.spawn(move || {
-                let image = load_or_regenerate(&paths).map(|rgba| {
+            let load = move || {
+                load_or_regenerate(&paths).map(|rgba| {
                     let size = [rgba.width() as usize, rgba.height() as usize];
                     egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw())
-                });
-                AppEvent::Thumbnail { id, image }
-            });
+                })
+            };
+            self.queue.request(id.to_owned(), load, background);
         }
         None
     }

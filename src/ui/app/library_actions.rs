@@ -529,7 +529,11 @@ impl PictorApp {
             },
             AppEvent::Models(Ok(models)) => self.models = models,
             AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
-            AppEvent::KeyStatus(_) | AppEvent::KeySaved(_) | AppEvent::Gallery { .. } | AppEvent::Thumbnail { .. } => {}
+            AppEvent::KeyStatus(_)
+            | AppEvent::KeySaved(_)
+            | AppEvent::Gallery { .. }
+            | AppEvent::Thumbnail { .. }
+            | AppEvent::ThumbnailsDropped(_) => {}
         }
     }
 }

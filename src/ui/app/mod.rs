@@ -352,6 +352,7 @@ impl PictorApp {
                 }
             },
             AppEvent::Thumbnail { id, image } => self.thumbnails.insert(ctx, id, image),
+            AppEvent::ThumbnailsDropped(ids) => self.thumbnails.dropped(&ids),
             other => self.handle_library_event(ctx, other),
         }
     }
@@ -567,6 +568,7 @@ impl eframe::App for PictorApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         let locale = self.locale();
+        self.thumbnails.begin_frame();
         let modal_open = self.key_dialog.is_some() || self.confirm_empty_trash;
         if !modal_open && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter)) {
             self.generate();
