@@ -309,6 +309,43 @@ fn export_of_three_images_as_webp() {
 }
 
 #[test]
+fn the_keyboard_walks_the_grid_scrolls_to_the_end_and_opens_an_image() {
+    let world = world(IMAGES);
+    let mut harness = harness(&world);
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    let last = records.last().unwrap();
+    assert!(
+        harness.query_by_label(&last.meta.prompt).is_none(),
+        "off screen at first"
+    );
+
+    harness.key_press(egui::Key::ArrowRight);
+    harness.key_press(egui::Key::ArrowRight);
+    harness.run_steps(2);
+    assert_eq!(harness.state().selection(), vec![records[1].id.clone()]);
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowRight);
+    harness.run_steps(2);
+    assert_eq!(harness.state().selection().len(), 2);
+
+    harness.key_press(egui::Key::End);
+    harness.run_steps(3);
+    assert_eq!(harness.state().selection(), vec![last.id.clone()]);
+    harness.get_by_label(&last.meta.prompt);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert_eq!(harness.state().viewer_image(), Some(last.id.as_str()));
+
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert_eq!(harness.state().viewer_image(), None);
+    harness.key_press(egui::Key::Home);
+    harness.run_steps(3);
+    assert_eq!(harness.state().selection(), vec![records[0].id.clone()]);
+    harness.get_by_label(&records[0].meta.prompt);
+    assert!(harness.query_by_label(&last.meta.prompt).is_none(), "scrolled back up");
+}
+
+#[test]
 fn the_context_menu_stars_and_trashes_one_image_and_restores_it_from_the_trash() {
     let world = world(6);
     let mut harness = harness(&world);

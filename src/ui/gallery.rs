@@ -29,6 +29,14 @@ pub struct Gallery {
     pub selected: BTreeSet<String>,
     /// Index of the last clicked cell (for Shift+click ranges).
     pub anchor: Option<usize>,
+    /// The cell the keyboard is on (arrows move it; Enter opens it).
+    pub focus: Option<usize>,
+    /// Columns of the grid as last drawn (Up and Down move by a row).
+    pub columns: usize,
+    /// Scroll so that this cell is visible in the next frame.
+    pub scroll_to: Option<usize>,
+    /// The grid's scroll offset and visible height as last drawn.
+    viewport: (f32, f32),
     /// Images prepended since the running query started: an answer computed before they
     /// were stored must not make them vanish.
     arrived_during_query: Vec<ImageRecord>,
@@ -122,6 +130,7 @@ impl Gallery {
             self.selected.insert(id);
             self.anchor = Some(index);
         }
+        self.focus = Some(index);
     }
 
     /// Selects every image of the current view.
@@ -158,49 +167,79 @@ pub fn gallery_ui(
     let columns = ((width + spacing) / (cell_size + spacing)).floor().max(1.0) as usize;
     let rows = gallery.records.len().div_ceil(columns);
     let row_height = cell_size + spacing;
-    egui::ScrollArea::vertical()
+    gallery.columns = columns;
+    let mut scroll_area = egui::ScrollArea::vertical()
         .auto_shrink([false, false])
-        .id_salt("gallery-grid")
-        .show_rows(ui, row_height, rows, |ui, visible_rows| {
-            for row in visible_rows {
-                ui.horizontal(|ui| {
-                    ui.spacing_mut().item_spacing.x = spacing;
-                    for column in 0..columns {
-                        let index = row * columns + column;
-                        let Some(record) = gallery.records.get(index) else {
-                            break;
-                        };
-                        let selected = gallery.selected.contains(&record.id);
-                        // The cell's id follows the image, so an open context menu stays
-                        // with it when newer images push the grid down.
-                        let response = ui
-                            .push_id(&record.id, |ui| {
-                                let response =
-                                    cell_ui(ui, record, selected, cell_size, thumbnails, library, background);
-                                response.context_menu(|ui| {
-                                    if let Some(action) = cell_menu_ui(ui, record, gallery.query.trash, locale) {
-                                        actions.push(action);
-                                        ui.close();
-                                    }
-                                });
-                                response
-                            })
-                            .inner;
-                        if response.double_clicked() {
-                            actions.push(GalleryAction::Open(index));
-                        } else if response.clicked() {
-                            let modifiers = ui.input(|i| i.modifiers);
-                            gallery.click(index, modifiers);
-                            if !modifiers.any() {
-                                actions.push(GalleryAction::Open(index));
+        .id_salt("gallery-grid");
+    if let Some(index) = gallery.scroll_to.take() {
+        // show_rows puts the item spacing between rows.
+        let pitch = row_height + ui.spacing().item_spacing.y;
+        let (offset, height) = gallery.viewport;
+        let top = (index / columns) as f32 * pitch;
+        if top < offset {
+            scroll_area = scroll_area.vertical_scroll_offset(top);
+        } else if top + pitch > offset + height {
+            scroll_area = scroll_area.vertical_scroll_offset(top + pitch - height);
+        }
+    }
+    let focus = gallery.focus;
+    let output = scroll_area.show_rows(ui, row_height, rows, |ui, visible_rows| {
+        for row in visible_rows {
+            ui.horizontal(|ui| {
+                ui.spacing_mut().item_spacing.x = spacing;
+                for column in 0..columns {
+                    let index = row * columns + column;
+                    let Some(record) = gallery.records.get(index) else {
+                        break;
+                    };
+                    let look = CellLook {
+                        selected: gallery.selected.contains(&record.id),
+                        focused: focus == Some(index),
+                    };
+                    // The cell's id follows the image, so an open context menu stays
+                    // with it when newer images push the grid down.
+                    let response = ui
+                        .push_id(&record.id, |ui| {
+                            let response = cell_ui(ui, record, look, cell_size, thumbnails, library, background);
+                            response.context_menu(|ui| {
+                                if let Some(action) = cell_menu_ui(ui, record, gallery.query.trash, locale) {
+                                    actions.push(action);
+                                    ui.close();
+                                }
+                            });
+                            if response.context_menu_opened() {
+                                let stroke = egui::Stroke::new(2.0, ui.visuals().widgets.active.fg_stroke.color);
+                                ui.painter()
+                                    .rect_stroke(response.rect, 4.0, stroke, egui::StrokeKind::Inside);
                             }
+                            response
+                        })
+                        .inner;
+                    if response.double_clicked() {
+                        actions.push(GalleryAction::Open(index));
+                    } else if response.clicked() {
+                        let modifiers = ui.input(|i| i.modifiers);
+                        gallery.click(index, modifiers);
+                        if !modifiers.any() {
+                            actions.push(GalleryAction::Open(index));
                         }
                     }
-                });
-                ui.add_space(spacing);
-            }
-        });
+                }
+            });
+            ui.add_space(spacing);
+        }
+    });
+    gallery.viewport = (output.state.clamped_offset().y, output.inner_rect.height());
     actions
+}
+
+/// How a cell is drawn besides its image.
+#[derive(Clone, Copy)]
+struct CellLook {
+    /// Part of the selection.
+    selected: bool,
+    /// Where the keyboard is.
+    focused: bool,
 }
 
 /// The context menu of one image: open, star, the viewer's actions; restore in the trash.
@@ -237,7 +276,7 @@ fn cell_menu_ui(ui: &mut egui::Ui, record: &ImageRecord, in_trash: bool, locale:
 fn cell_ui(
     ui: &mut egui::Ui,
     record: &ImageRecord,
-    selected: bool,
+    look: CellLook,
     cell_size: f32,
     thumbnails: &mut ThumbnailCache,
     library: &Library,
@@ -245,7 +284,7 @@ fn cell_ui(
 ) -> egui::Response {
     let (rect, response) = ui.allocate_exact_size(egui::vec2(cell_size, cell_size), Sense::click());
     let label: String = record.meta.prompt.chars().take(80).collect();
-    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &label));
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, look.selected, &label));
     let response = response.on_hover_text(&record.meta.prompt);
     if !ui.is_rect_visible(rect) {
         return response;
@@ -298,7 +337,15 @@ fn cell_ui(
             Color32::from_rgb(0xF5, 0xC5, 0x18),
         );
     }
-    if selected {
+    if look.focused {
+        painter.rect_stroke(
+            rect.shrink(5.0),
+            2.0,
+            egui::Stroke::new(1.0, ui.visuals().strong_text_color()),
+            egui::StrokeKind::Inside,
+        );
+    }
+    if look.selected {
         painter.rect_stroke(
             rect,
             4.0,

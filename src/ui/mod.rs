@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod dialogs;
 pub mod fonts;
 pub mod gallery;
+pub mod gallery_nav;
 pub mod gallery_toolbar;
 pub mod job_cards;
 pub mod key_dialog;

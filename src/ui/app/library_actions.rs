@@ -18,6 +18,7 @@ use crate::transfer;
 use crate::ui::background::AppEvent;
 use crate::ui::confirm::{ConfirmAnswer, Confirmation, confirm_ui};
 use crate::ui::gallery::GalleryAction;
+use crate::ui::gallery_nav::FocusStep;
 use crate::ui::gallery_toolbar::ToolbarAction;
 use crate::ui::viewer::{Viewer, ViewerAction, viewer_ui};
 
@@ -178,7 +179,8 @@ impl PictorApp {
         }
     }
 
-    /// Keyboard shortcuts of the grid: Ctrl+A, Delete, F, Ctrl+Z.
+    /// Keyboard shortcuts of the grid: arrows, Home/End (Shift extends), Enter opens,
+    /// Ctrl+A, Delete, F, Ctrl+Z.
     pub(super) fn gallery_keys(&mut self, ui: &egui::Ui) {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
@@ -208,6 +210,25 @@ impl PictorApp {
         }
         if undo {
             self.undo_last_delete();
+        }
+        let (moves, open) = ui.input_mut(|i| {
+            let mut moves = Vec::new();
+            for (key, step) in FocusStep::KEYS {
+                // Shift first: a key without modifiers also matches Shift+key.
+                if i.consume_key(egui::Modifiers::SHIFT, key) {
+                    moves.push((step, true));
+                }
+                if i.consume_key(egui::Modifiers::NONE, key) {
+                    moves.push((step, false));
+                }
+            }
+            (moves, i.consume_key(egui::Modifiers::NONE, egui::Key::Enter))
+        });
+        for (step, extend) in moves {
+            self.gallery.move_focus(step, extend);
+        }
+        if open && let Some(index) = self.gallery.focus {
+            self.open_viewer(index);
         }
     }
 
