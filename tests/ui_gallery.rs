@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use pictor::api::provider::Provider;
 use pictor::cli::ConnectionArgs;
 use pictor::library::{Library, LibraryPaths, Query};
@@ -27,6 +27,9 @@ struct World {
     dialogs: Arc<ScriptedDialogs>,
     dir: tempfile::TempDir,
 }
+
+/// The harness window, in points.
+const WINDOW: egui::Vec2 = egui::vec2(1400.0, 900.0);
 
 fn world(count: usize) -> World {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -59,7 +62,7 @@ fn harness(world: &World) -> Harness<'static, PictorApp> {
         dialogs: world.dialogs.clone(),
     };
     let mut harness = Harness::builder()
-        .with_size([1400.0, 900.0])
+        .with_size(WINDOW)
         .build_eframe(move |cc| PictorApp::new(cc, deps));
     harness.state_mut().set_language(LanguageChoice::English);
     step_until(&mut harness, "gallery loaded", |app| {
@@ -309,6 +312,46 @@ fn export_of_three_images_as_webp() {
 }
 
 #[test]
+fn enter_in_a_form_field_does_not_open_the_focused_image() {
+    let world = world(5);
+    let mut harness = harness(&world);
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    harness.get_by_label(&records[1].meta.prompt).click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().viewer_image(), Some(records[1].id.as_str()));
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    assert_eq!(harness.state().viewer_image(), None);
+
+    let model_field = harness
+        .get_all_by_label("Model")
+        .find(|node| node.accesskit_node().role() == egui::accesskit::Role::TextInput)
+        .unwrap();
+    model_field.focus();
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(3);
+    assert_eq!(harness.state().viewer_image(), None, "Enter belonged to the field");
+
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().viewer_image(),
+        Some(records[1].id.as_str()),
+        "with no field focused, Enter opens the focused image"
+    );
+}
+
+/// The cell labelled `prompt` lies inside the window, not in the extra row below it.
+fn assert_fully_visible(harness: &Harness<'static, PictorApp>, prompt: &str) {
+    let rect = harness.get_by_label(prompt).rect();
+    assert!(
+        rect.top() >= 0.0 && rect.bottom() <= WINDOW.y,
+        "{prompt}: {rect:?} is not inside the {WINDOW:?} window"
+    );
+}
+
+#[test]
 fn the_keyboard_walks_the_grid_scrolls_to_the_end_and_opens_an_image() {
     let world = world(IMAGES);
     let mut harness = harness(&world);
@@ -327,10 +370,21 @@ fn the_keyboard_walks_the_grid_scrolls_to_the_end_and_opens_an_image() {
     harness.run_steps(2);
     assert_eq!(harness.state().selection().len(), 2);
 
+    // Down twelve rows from the top: the grid must scroll so the focused cell is on screen.
+    harness.key_press(egui::Key::Home);
+    for _ in 0..12 {
+        harness.key_press(egui::Key::ArrowDown);
+        harness.run_steps(2);
+    }
+    let selection = harness.state().selection();
+    let focused = records.iter().position(|r| r.id == selection[0]).unwrap();
+    assert!(focused >= 12, "twelve rows down: image {focused}");
+    assert_fully_visible(&harness, &records[focused].meta.prompt);
+
     harness.key_press(egui::Key::End);
     harness.run_steps(3);
     assert_eq!(harness.state().selection(), vec![last.id.clone()]);
-    harness.get_by_label(&last.meta.prompt);
+    assert_fully_visible(&harness, &last.meta.prompt);
     harness.key_press(egui::Key::Enter);
     harness.run_steps(2);
     assert_eq!(harness.state().viewer_image(), Some(last.id.as_str()));

@@ -74,7 +74,15 @@ impl Gallery {
     /// Takes a query answer, unless a newer query was started since.
     pub fn receive(&mut self, generation: u64, records: Vec<ImageRecord>) {
         if generation == self.generation {
+            // The same images may come back at other places (a refresh after a star):
+            // the keyboard focus and the Shift anchor follow their images.
+            let focus_id = self.focus.and_then(|i| self.records.get(i)).map(|r| r.id.clone());
+            let anchor_id = self.anchor.and_then(|i| self.records.get(i)).map(|r| r.id.clone());
             self.records = records;
+            let position =
+                |id: Option<String>, records: &[ImageRecord]| id.and_then(|id| records.iter().position(|r| r.id == id));
+            self.focus = position(focus_id, &self.records);
+            self.anchor = position(anchor_id, &self.records);
             self.loading = false;
             let arrived = std::mem::take(&mut self.arrived_during_query);
             self.prepend(&arrived);
@@ -92,11 +100,16 @@ impl Gallery {
         {
             return;
         }
+        let mut inserted = 0;
         for image in images.iter().rev() {
             if !self.records.iter().any(|r| r.id == image.id) {
                 self.records.insert(0, image.clone());
+                inserted += 1;
             }
         }
+        // Indices below the new images moved down.
+        self.focus = self.focus.map(|i| i + inserted);
+        self.anchor = self.anchor.map(|i| i + inserted);
         if self.loading {
             self.arrived_during_query.extend_from_slice(images);
         }
@@ -131,6 +144,21 @@ impl Gallery {
             self.anchor = Some(index);
         }
         self.focus = Some(index);
+    }
+
+    /// Forgets the keyboard focus and the Shift anchor (a new search or filter).
+    pub fn reset_focus(&mut self) {
+        self.focus = None;
+        self.anchor = None;
+    }
+
+    /// Removes `ids` from the view; the focus stays at its place, now on the next image.
+    pub fn remove(&mut self, ids: &[String]) {
+        self.records.retain(|r| !ids.contains(&r.id));
+        self.selected.clear();
+        let last = self.records.len().checked_sub(1);
+        self.focus = self.focus.and_then(|i| last.map(|last| i.min(last)));
+        self.anchor = self.focus;
     }
 
     /// Selects every image of the current view.
@@ -395,6 +423,29 @@ mod tests {
         // A stale answer is ignored altogether.
         gallery.receive(2, Vec::new());
         assert_eq!(gallery.records.len(), 2);
+    }
+
+    #[test]
+    fn the_keyboard_focus_follows_its_image_through_arrivals_refreshes_and_deletes() {
+        let mut gallery = Gallery {
+            records: ["c", "b", "a"].map(record).to_vec(),
+            generation: 1,
+            ..Gallery::default()
+        };
+        gallery.click(1, egui::Modifiers::NONE);
+        gallery.prepend(&[record("d"), record("e")]);
+        assert_eq!(gallery.records[gallery.focus.unwrap()].id, "b", "new images above it");
+        assert_eq!(gallery.records[gallery.anchor.unwrap()].id, "b");
+        gallery.receive(1, ["b", "a"].map(record).to_vec());
+        assert_eq!(gallery.focus, Some(0), "a refresh finds it again");
+        gallery.receive(1, ["a"].map(record).to_vec());
+        assert_eq!(gallery.focus, None, "gone from the view");
+        gallery.records = ["c", "b", "a"].map(record).to_vec();
+        gallery.click(2, egui::Modifiers::NONE);
+        gallery.remove(&["a".to_owned()]);
+        assert_eq!(gallery.focus, Some(1), "deleting the last moves the focus up");
+        gallery.remove(&["c".to_owned(), "b".to_owned()]);
+        assert_eq!(gallery.focus, None);
     }
 
     #[test]

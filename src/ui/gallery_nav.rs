@@ -21,15 +21,18 @@ pub enum FocusStep {
 }
 
 impl FocusStep {
-    /// The arrow or Home/End key for each step.
-    pub const KEYS: [(egui::Key, Self); 6] = [
-        (egui::Key::ArrowLeft, Self::Left),
-        (egui::Key::ArrowRight, Self::Right),
-        (egui::Key::ArrowUp, Self::Up),
-        (egui::Key::ArrowDown, Self::Down),
-        (egui::Key::Home, Self::Home),
-        (egui::Key::End, Self::End),
-    ];
+    /// The step an arrow, Home or End key makes; `None` for other keys.
+    pub fn of_key(key: egui::Key) -> Option<Self> {
+        match key {
+            egui::Key::ArrowLeft => Some(Self::Left),
+            egui::Key::ArrowRight => Some(Self::Right),
+            egui::Key::ArrowUp => Some(Self::Up),
+            egui::Key::ArrowDown => Some(Self::Down),
+            egui::Key::Home => Some(Self::Home),
+            egui::Key::End => Some(Self::End),
+            _ => None,
+        }
+    }
 }
 
 impl Gallery {

@@ -122,7 +122,9 @@ fn decode_until_empty(shared: &Shared, report: &dyn Fn(AppEvent)) -> AppEvent {
         if !dropped.is_empty() {
             report(AppEvent::ThumbnailsDropped(dropped));
         }
-        let image = (request.load)();
+        // A panic in a decoder must not cost a decoder slot for good.
+        let image = std::panic::catch_unwind(std::panic::AssertUnwindSafe(request.load))
+            .unwrap_or_else(|_| Err(crate::Error::image("the thumbnail decoder failed on this image")));
         shared.lock().wanted.remove(&request.id);
         report(AppEvent::Thumbnail { id: request.id, image });
     }
@@ -155,6 +157,96 @@ mod tests {
             id: id.to_owned(),
             load: Box::new(|| Err(crate::Error::image("unused"))),
         }
+    }
+
+    #[test]
+    fn a_panicking_decode_is_an_error_and_frees_its_decoder() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let background = Background::new(runtime.handle().clone(), Arc::new(|| {}));
+        let queue = ThumbnailQueue::new(1);
+        for id in ["boom", "fine"] {
+            queue.request(
+                id.to_owned(),
+                move || {
+                    assert_ne!(id, "boom", "a decoder bug");
+                    Ok(egui::ColorImage::filled([1, 1], egui::Color32::WHITE))
+                },
+                &background,
+            );
+            let started = Instant::now();
+            let image = loop {
+                assert!(started.elapsed() < Duration::from_secs(10), "no answer for {id}");
+                let answer = background.drain().into_iter().find_map(|event| match event {
+                    AppEvent::Thumbnail { image, .. } => Some(image),
+                    _ => None,
+                });
+                if let Some(image) = answer {
+                    break image;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            };
+            assert_eq!(image.is_ok(), id == "fine", "{id}");
+        }
+        wait_until_idle(&queue);
+    }
+
+    /// Waits until no decoder runs (a decoder stops just after its last answer).
+    fn wait_until_idle(queue: &ThumbnailQueue) {
+        let started = Instant::now();
+        while queue.shared.lock().running > 0 {
+            assert!(started.elapsed() < Duration::from_secs(10), "a decoder never stopped");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn a_cell_drawn_again_keeps_its_request_and_one_scrolled_past_loses_it() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let background = Background::new(runtime.handle().clone(), Arc::new(|| {}));
+        let queue = ThumbnailQueue::new(1);
+        let image = || Ok(egui::ColorImage::filled([1, 1], egui::Color32::WHITE));
+        // The one decoder is busy until `release` is sent.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        queue.request(
+            "busy".to_owned(),
+            move || {
+                let _ = started_tx.send(());
+                let _ = held.recv();
+                image()
+            },
+            &background,
+        );
+        started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        queue.request("kept".to_owned(), image, &background);
+        queue.request("passed".to_owned(), image, &background);
+        for _ in 0..5 {
+            queue.begin_frame();
+            queue.still_wanted("kept");
+        }
+        release.send(()).unwrap();
+        let (mut decoded, mut dropped) = (Vec::new(), Vec::new());
+        let started = Instant::now();
+        while decoded.len() + dropped.len() < 3 {
+            assert!(started.elapsed() < Duration::from_secs(10), "{decoded:?} {dropped:?}");
+            for event in background.drain() {
+                match event {
+                    AppEvent::Thumbnail { id, .. } => decoded.push(id),
+                    AppEvent::ThumbnailsDropped(ids) => dropped.extend(ids),
+                    _ => {}
+                }
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(decoded, ["busy", "kept"]);
+        assert_eq!(dropped, ["passed"]);
+        wait_until_idle(&queue);
     }
 
     #[test]
@@ -231,6 +323,7 @@ mod tests {
         assert!(most.load(Ordering::SeqCst) <= 2, "at most two decoders at once");
         assert!(dropped > 0 && decoded > 0, "{decoded} decoded, {dropped} dropped");
         assert!(decoded < 100, "requests scrolled past were decoded anyway: {decoded}");
-        assert!(queue.shared.lock().wanted.is_empty() && queue.shared.lock().running == 0);
+        wait_until_idle(&queue);
+        assert!(queue.shared.lock().wanted.is_empty());
     }
 }

@@ -211,18 +211,34 @@ impl PictorApp {
         if undo {
             self.undo_last_delete();
         }
+        // In the order pressed, each repeat counted; Ctrl, Alt or Cmd make it another shortcut.
         let (moves, open) = ui.input_mut(|i| {
             let mut moves = Vec::new();
-            for (key, step) in FocusStep::KEYS {
-                // Shift first: a key without modifiers also matches Shift+key.
-                if i.consume_key(egui::Modifiers::SHIFT, key) {
-                    moves.push((step, true));
+            let mut open = false;
+            i.events.retain(|event| {
+                let egui::Event::Key {
+                    key,
+                    pressed: true,
+                    modifiers,
+                    ..
+                } = event
+                else {
+                    return true;
+                };
+                if modifiers.ctrl || modifiers.alt || modifiers.command || modifiers.mac_cmd {
+                    return true;
                 }
-                if i.consume_key(egui::Modifiers::NONE, key) {
-                    moves.push((step, false));
+                if let Some(step) = FocusStep::of_key(*key) {
+                    moves.push((step, modifiers.shift));
+                    false
+                } else if *key == egui::Key::Enter && !modifiers.shift {
+                    open = true;
+                    false
+                } else {
+                    true
                 }
-            }
-            (moves, i.consume_key(egui::Modifiers::NONE, egui::Key::Enter))
+            });
+            (moves, open)
         });
         for (step, extend) in moves {
             self.gallery.move_focus(step, extend);
@@ -236,6 +252,7 @@ impl PictorApp {
         match action {
             ToolbarAction::QueryChanged => {
                 self.gallery.selected.clear();
+                self.gallery.reset_focus();
                 self.refresh_gallery();
             }
             ToolbarAction::Import => self.import_through_dialog(),
@@ -266,8 +283,7 @@ impl PictorApp {
         if ids.is_empty() {
             return;
         }
-        self.gallery.records.retain(|r| !ids.contains(&r.id));
-        self.gallery.selected.clear();
+        self.gallery.remove(&ids);
         let library = Arc::clone(&self.library);
         self.background.spawn(move || {
             let result = library.trash(&ids);

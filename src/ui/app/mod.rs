@@ -570,6 +570,9 @@ impl eframe::App for PictorApp {
         let locale = self.locale();
         self.thumbnails.begin_frame();
         let modal_open = self.key_dialog.is_some() || self.confirm_empty_trash;
+        // Read before any panel draws: a single-line field drops its focus when it takes
+        // Enter, and the gallery must not take that Enter as "open" in the same frame.
+        let typing = ctx.egui_wants_keyboard_input();
         if !modal_open && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter)) {
             self.generate();
         }
@@ -589,7 +592,7 @@ impl eframe::App for PictorApp {
                 self.viewer_panel_ui(ui);
                 return;
             }
-            if !modal_open {
+            if !modal_open && !typing {
                 self.gallery_keys(ui);
             }
             let toolbar = gallery_toolbar_ui(
