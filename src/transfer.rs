@@ -230,22 +230,14 @@ mod tests {
     use super::*;
 
     fn record(prompt: &str, seed: Option<u32>) -> ImageRecord {
-        ImageRecord {
-            id: "01HZY".to_owned(),
-            meta: ImageMeta {
-                prompt: prompt.to_owned(),
-                model: "qwen-image-plus".to_owned(),
-                seed,
-                created_ms: 1_700_000_000_000,
-                ..ImageMeta::default()
-            },
-            file: PathBuf::new(),
-            width: 1,
-            height: 1,
-            favorite: false,
-            deleted_ms: None,
-            missing: false,
-        }
+        let meta = ImageMeta {
+            prompt: prompt.to_owned(),
+            model: "qwen-image-plus".to_owned(),
+            seed,
+            created_ms: 1_700_000_000_000,
+            ..ImageMeta::default()
+        };
+        ImageRecord::for_tests("01HZY", meta)
     }
 
     #[test]

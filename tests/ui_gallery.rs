@@ -269,9 +269,12 @@ fn without_a_dialog_backend_save_goes_to_the_export_folder_and_says_so() {
     assert_eq!(std::fs::read_dir(&export_dir).unwrap().count(), 1);
 }
 
-#[test]
-fn export_of_three_images_as_webp() {
-    let world = world(10);
+/// A harness exporting as `format`, whose folder dialog answers `export/` in the test
+/// folder, with the three newest images selected; the folder and the records.
+fn three_selected_for_export(
+    world: &World,
+    format: ExportFormat,
+) -> (Harness<'static, PictorApp>, PathBuf, Vec<pictor::library::ImageRecord>) {
     let folder = world.dir.path().join("export");
     world
         .dialogs
@@ -279,8 +282,8 @@ fn export_of_three_images_as_webp() {
         .lock()
         .unwrap()
         .push_back(Some(folder.clone()));
-    let mut harness = harness(&world);
-    harness.state_mut().settings_mut().export_format = ExportFormat::WebP;
+    let mut harness = harness(world);
+    harness.state_mut().settings_mut().export_format = format;
     let records: Vec<_> = harness.state().gallery_records().to_vec();
     for record in &records[..3] {
         harness
@@ -288,6 +291,13 @@ fn export_of_three_images_as_webp() {
             .click_modifiers(egui::Modifiers::COMMAND);
         harness.step();
     }
+    (harness, folder, records)
+}
+
+#[test]
+fn export_of_three_images_as_webp() {
+    let world = world(10);
+    let (mut harness, folder, records) = three_selected_for_export(&world, ExportFormat::WebP);
     harness.get_by_label("Export selected…").click();
     step_until(&mut harness, "exported", |app| {
         app.notice_text().is_some_and(|t| t.starts_with("Exported 3"))
@@ -515,22 +525,7 @@ fn emptying_the_trash_asks_first_and_cancel_keeps_every_file() {
 #[test]
 fn an_export_where_one_file_fails_says_so_and_writes_the_others() {
     let world = world(10);
-    let folder = world.dir.path().join("export");
-    world
-        .dialogs
-        .folder_answers
-        .lock()
-        .unwrap()
-        .push_back(Some(folder.clone()));
-    let mut harness = harness(&world);
-    harness.state_mut().settings_mut().export_format = ExportFormat::Jpeg;
-    let records: Vec<_> = harness.state().gallery_records().to_vec();
-    for record in &records[..3] {
-        harness
-            .get_by_label(&record.meta.prompt)
-            .click_modifiers(egui::Modifiers::COMMAND);
-        harness.step();
-    }
+    let (mut harness, folder, records) = three_selected_for_export(&world, ExportFormat::Jpeg);
     std::fs::remove_file(world.library.image_path(&records[1])).unwrap();
     harness.get_by_label("Export selected…").click();
     step_until(&mut harness, "exported", |app| {

@@ -193,19 +193,7 @@ mod tests {
     use super::*;
 
     fn meta() -> ImageMeta {
-        ImageMeta {
-            prompt: "一幅传统的中国山水画, misty".to_owned(),
-            negative_prompt: "模糊".to_owned(),
-            revised_prompt: Some("A traditional Chinese landscape".to_owned()),
-            model: "qwen-image-plus".to_owned(),
-            size: "1328*1328".to_owned(),
-            seed: Some(42),
-            prompt_extend: true,
-            watermark: false,
-            provider: "apple-router".to_owned(),
-            request_id: Some("req-1".to_owned()),
-            created_ms: 1_700_000_000_000,
-        }
+        crate::imaging::tests::chinese_meta()
     }
 
     #[test]

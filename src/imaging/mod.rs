@@ -178,7 +178,8 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    fn chinese_meta() -> ImageMeta {
+    /// Metadata with every field set, Chinese text included (also used by `exif`).
+    pub(super) fn chinese_meta() -> ImageMeta {
         ImageMeta {
             prompt: "一幅传统的中国山水画".to_owned(),
             negative_prompt: "模糊, 低质量".to_owned(),

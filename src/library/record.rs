@@ -47,6 +47,23 @@ pub struct ImageRecord {
     pub missing: bool,
 }
 
+#[cfg(test)]
+impl ImageRecord {
+    /// A live 1×1 record with `meta` and no file, for unit tests of what shows records.
+    pub(crate) fn for_tests(id: &str, meta: ImageMeta) -> Self {
+        Self {
+            id: id.to_owned(),
+            meta,
+            file: PathBuf::new(),
+            width: 1,
+            height: 1,
+            favorite: false,
+            deleted_ms: None,
+            missing: false,
+        }
+    }
+}
+
 /// The columns [`record_from_row`] reads, in order, for `SELECT {RECORD_COLUMNS} FROM images`.
 pub const RECORD_COLUMNS: &str = "id, created_ms, model, prompt, negative_prompt, revised_prompt, size, seed, \
      prompt_extend, watermark, provider, request_id, params_json, file, width, height, favorite, \

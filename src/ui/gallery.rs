@@ -396,16 +396,7 @@ mod tests {
     use super::*;
 
     fn record(id: &str) -> ImageRecord {
-        ImageRecord {
-            id: id.to_owned(),
-            meta: crate::metadata::ImageMeta::default(),
-            file: std::path::PathBuf::new(),
-            width: 1,
-            height: 1,
-            favorite: false,
-            deleted_ms: None,
-            missing: false,
-        }
+        ImageRecord::for_tests(id, crate::metadata::ImageMeta::default())
     }
 
     #[test]

@@ -76,16 +76,7 @@ mod tests {
         let mut gallery = Gallery::default();
         gallery.columns = columns;
         gallery.records = (0..count)
-            .map(|i| ImageRecord {
-                id: format!("{i:02}"),
-                meta: crate::metadata::ImageMeta::default(),
-                file: std::path::PathBuf::new(),
-                width: 1,
-                height: 1,
-                favorite: false,
-                deleted_ms: None,
-                missing: false,
-            })
+            .map(|i| ImageRecord::for_tests(&format!("{i:02}"), crate::metadata::ImageMeta::default()))
             .collect();
         gallery
     }

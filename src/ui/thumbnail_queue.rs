@@ -152,6 +152,16 @@ mod tests {
 
     use super::*;
 
+    /// A background pool of its own; keep the runtime alive while the test runs.
+    fn background() -> (tokio::runtime::Runtime, Background) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let background = Background::new(runtime.handle().clone(), Arc::new(|| {}));
+        (runtime, background)
+    }
+
     fn request(id: &str) -> Request {
         Request {
             id: id.to_owned(),
@@ -161,11 +171,7 @@ mod tests {
 
     #[test]
     fn a_panicking_decode_is_an_error_and_frees_its_decoder() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
-        let background = Background::new(runtime.handle().clone(), Arc::new(|| {}));
+        let (_runtime, background) = background();
         let queue = ThumbnailQueue::new(1);
         for id in ["boom", "fine"] {
             queue.request(
@@ -204,11 +210,7 @@ mod tests {
 
     #[test]
     fn a_cell_drawn_again_keeps_its_request_and_one_scrolled_past_loses_it() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap();
-        let background = Background::new(runtime.handle().clone(), Arc::new(|| {}));
+        let (_runtime, background) = background();
         let queue = ThumbnailQueue::new(1);
         let image = || Ok(egui::ColorImage::filled([1, 1], egui::Color32::WHITE));
         // The one decoder is busy until `release` is sent.
@@ -268,11 +270,7 @@ mod tests {
     /// decoders running than allowed.
     #[test]
     fn every_request_is_answered_once_and_decoders_stay_bounded() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let background = Background::new(runtime.handle().clone(), Arc::new(|| {}));
+        let (_runtime, background) = background();
         let queue = ThumbnailQueue::new(2);
         let running = Arc::new(AtomicU64::new(0));
         let most = Arc::new(AtomicU64::new(0));
