@@ -1,7 +1,7 @@
 //! Getting images in and out of the library: import files (reading Pictor's and A1111's
-//! embedded parameters) and export copies: a copy in the stored format is the file as
-//! is; another format is re-encoded and gets the parameters embedded again (PNG `iTXt`,
-//! JPEG/WebP EXIF).
+//! embedded parameters) and export copies that carry the parameters: a copy in the
+//! stored format is not re-encoded; another format is, and gets the parameters embedded
+//! again (PNG `iTXt`, JPEG/WebP EXIF).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -121,9 +121,10 @@ pub fn extension(format: ExportFormat) -> &'static str {
     }
 }
 
-/// The bytes of `record` in `format`: a file already in `format` is copied as is (a
-/// PNG's parameters stay embedded); anything else is decoded, encoded (JPEG and WebP at
-/// `quality`) and gets `record`'s parameters embedded.
+/// The bytes of `record` in `format`. A file already in `format` is not re-encoded: a
+/// PNG (parameters embedded at ingest) or a file with EXIF of its own is copied as is, a
+/// bare JPEG/WebP gets the parameters as EXIF. Anything else is decoded, encoded (JPEG
+/// and WebP at `quality`) and gets `record`'s parameters embedded.
 pub fn encoded(library: &Library, record: &ImageRecord, format: ExportFormat, quality: u8) -> Result<Vec<u8>> {
     let source = library.image_path(record);
     let bytes =
