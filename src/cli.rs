@@ -3,7 +3,6 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -13,10 +12,10 @@ use crate::api::client::{ApiClient, ClientConfig, ClientEvent};
 use crate::api::provider::{Endpoint, Provider};
 use crate::api::request::{DEFAULT_MODEL, GenerationParams, GenerationRequest, MAX_SEED, Size};
 use crate::api::secret::ApiKey;
-use crate::demo::DemoServer;
+use crate::connection::{Connection, Overrides, start_demo_server};
 use crate::error::{Error, ErrorKind, Result};
 use crate::generate::Generator;
-use crate::library::{ImageRecord, Library, LibraryPaths, Query};
+use crate::library::{Durability, ImageRecord, Library, LibraryPaths, Query, write_atomically};
 use crate::secrets::Secrets;
 use crate::settings::{ExportFormat, Settings};
 
@@ -32,18 +31,29 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Where requests go.
+/// Where requests go, for this run only (never saved as a preference).
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
     /// apple-router (default), dashscope, dashscope-intl, openai-compatible or demo.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "PICTOR_PROVIDER")]
     pub provider: Option<Provider>,
     /// Replaces scheme, host and port of the provider's URL (keeps its path).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "PICTOR_BASE_URL")]
     pub base_url: Option<String>,
     /// Allow a plain-http base URL to a non-local host (the key travels unencrypted).
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
+}
+
+impl ConnectionArgs {
+    /// The overrides these arguments make for this run.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            provider: self.provider,
+            base_url: self.base_url.clone(),
+            allow_insecure_http: self.allow_insecure_http,
+        }
+    }
 }
 
 /// What to do.
@@ -63,6 +73,8 @@ pub enum Command {
     Restore(IdsArgs),
     /// Download images whose earlier download failed (links live 24 hours).
     Retry,
+    /// Check the library: repair what a crash left, rebuild missing thumbnails, report.
+    Check(CheckArgs),
     /// Manage the API key in the OS keyring.
     Key {
         /// set, status or clear.
@@ -135,6 +147,14 @@ pub struct ImportArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pictor check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// One JSON object.
     #[arg(long)]
     pub json: bool,
 }
@@ -232,32 +252,25 @@ impl ImageJson {
             seed: meta.seed,
             width: record.width,
             height: record.height,
-            created: format_time(meta.created_ms),
+            created: crate::metadata::rfc3339(meta.created_ms),
             provider: meta.provider.clone(),
             favorite: record.favorite,
         }
     }
 }
 
-/// RFC 3339 in UTC.
-pub fn format_time(ms: i64) -> String {
-    let nanos = i128::from(ms) * 1_000_000;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
-
 /// Runs a subcommand; returns the process exit code. Errors are printed here, once.
 pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
+    let overrides = connection.overrides();
     let json = match &command {
         Command::Generate(args) => args.json,
         Command::List(args) => args.json,
         Command::Import(args) => args.json,
         Command::Export(args) => args.json,
+        Command::Check(args) => args.json,
         Command::Delete(_) | Command::Restore(_) | Command::Retry | Command::Key { .. } => false,
     };
-    match dispatch(connection, command) {
+    match dispatch(&overrides, command) {
         Ok(code) => code,
         Err(err) => {
             report_error(&err, json, None);
@@ -266,16 +279,17 @@ pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
     }
 }
 
-fn dispatch(connection: &ConnectionArgs, command: Command) -> Result<i32> {
+fn dispatch(overrides: &Overrides, command: Command) -> Result<i32> {
     match command {
-        Command::Generate(args) => generate(connection, &args),
+        Command::Generate(args) => generate(overrides, &args),
         Command::List(args) => list(&args),
         Command::Import(args) => import(&args),
         Command::Export(args) => export(&args),
         Command::Delete(args) => trash_or_restore(&args, true),
         Command::Restore(args) => trash_or_restore(&args, false),
         Command::Retry => retry_downloads(),
-        Command::Key { action } => key(connection.provider.unwrap_or_default(), &action),
+        Command::Check(args) => check(&args),
+        Command::Key { action } => key(overrides.provider.unwrap_or_default(), &action),
     }
 }
 
@@ -304,35 +318,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|err| Error::config(format!("cannot start the async runtime: {err}")))
 }
 
-/// Latency of the demo server (`PICTOR_DEMO_LATENCY_MS`, default 2 s).
-pub fn demo_latency() -> Duration {
-    let ms = std::env::var("PICTOR_DEMO_LATENCY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
-    Duration::from_millis(ms)
-}
-
-/// Builds the client for `provider`, starting the demo server when needed (on `runtime`).
-pub fn client_for(
-    runtime: &tokio::runtime::Runtime,
-    provider: Provider,
-    base_url: Option<&str>,
-    allow_insecure_http: bool,
-    config: ClientConfig,
-) -> Result<ApiClient> {
-    let demo_url;
-    let base_url = if provider == Provider::Demo && base_url.is_none() {
-        demo_url = runtime.block_on(DemoServer::start(demo_latency()))?.base_url();
-        Some(demo_url.as_str())
-    } else {
-        base_url
+fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
+    // The command line reads no window preferences: defaults plus this run's overrides.
+    let settings = Settings {
+        timeout_secs: args.timeout.max(1),
+        ..Settings::default()
     };
-    ApiClient::new(Endpoint::new(provider, base_url, allow_insecure_http)?, config)
-}
-
-fn generate(connection: &ConnectionArgs, args: &GenerateArgs) -> Result<i32> {
-    let provider = connection.provider.unwrap_or_default();
+    let connection = Connection::effective(&settings, overrides);
+    let provider = connection.provider;
     let mut params = GenerationParams {
         model: args.model.clone(),
         prompt: args.prompt.clone(),
@@ -349,17 +342,11 @@ fn generate(connection: &ConnectionArgs, args: &GenerateArgs) -> Result<i32> {
     let request = GenerationRequest::try_from(&params)?;
     let library = open_library()?;
     let runtime = runtime()?;
-    let config = ClientConfig {
-        total_timeout: Duration::from_secs(args.timeout.max(1)),
-        ..ClientConfig::default()
+    let demo_url = match connection.needs_demo_server() {
+        true => Some(start_demo_server(runtime.handle())?),
+        false => None,
     };
-    let client = client_for(
-        &runtime,
-        provider,
-        connection.base_url.as_deref(),
-        connection.allow_insecure_http,
-        config,
-    )?;
+    let client = connection.client(demo_url.as_deref())?;
     let key = if provider.needs_key() {
         let status = Secrets::from_environment().status(provider)?;
         Some(status.key.ok_or_else(|| {
@@ -371,11 +358,7 @@ fn generate(connection: &ConnectionArgs, args: &GenerateArgs) -> Result<i32> {
     } else {
         None
     };
-    let generator = Generator {
-        client,
-        key,
-        library: Arc::clone(&library),
-    };
+    let generator = Generator::new(client, key, Arc::clone(&library))?;
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).map_err(|err| Error::storage(format!("cannot create {}", out.display()), err))?;
     }
@@ -410,8 +393,9 @@ fn print_generated(library: &Library, record: &ImageRecord, args: &GenerateArgs)
     let source = library.image_path(record);
     if let Some(out) = &args.out {
         let target = out.join(source.file_name().unwrap_or_default());
-        std::fs::copy(&source, &target)
-            .map_err(|err| Error::storage(format!("cannot copy to {}", target.display()), err))?;
+        let bytes =
+            std::fs::read(&source).map_err(|err| Error::storage(format!("cannot read {}", source.display()), err))?;
+        write_atomically(&target, &bytes, Durability::Durable)?;
     }
     if args.json {
         print_json(&ImageJson::new(library, record));
@@ -528,11 +512,7 @@ fn retry_downloads() -> Result<i32> {
         Endpoint::new(Provider::AppleRouter, None, false)?,
         ClientConfig::default(),
     )?;
-    let generator = Generator {
-        client,
-        key: None,
-        library: Arc::clone(&library),
-    };
+    let generator = Generator::downloads_only(client, Arc::clone(&library));
     let (stored, failed) = runtime.block_on(generator.retry_pending(&CancellationToken::new()))?;
     for record in &stored {
         println!("{}  {}", record.id, library.image_path(record).display());
@@ -542,6 +522,49 @@ fn retry_downloads() -> Result<i32> {
     }
     println!("{} saved, {} still failing", stored.len(), failed.len());
     Ok(i32::from(!failed.is_empty()))
+}
+
+/// Opens the library (which runs recovery), then rebuilds every missing thumbnail.
+fn check(args: &CheckArgs) -> Result<i32> {
+    let library = open_library()?;
+    let report = *library.recovery_report();
+    let mut rebuilt = 0;
+    let mut failed = 0;
+    for trash in [false, true] {
+        let query = Query {
+            trash,
+            ..Query::default()
+        };
+        for record in library.query(&query)? {
+            if record.missing || library.thumbnail_path(&record.id).is_file() {
+                continue;
+            }
+            match crate::generate::load_thumbnail(&library, &record) {
+                Ok(_) => rebuilt += 1,
+                Err(err) => {
+                    failed += 1;
+                    report_error(&err, args.json, Some(&library.image_path(&record)));
+                }
+            }
+        }
+    }
+    if args.json {
+        print_json(&serde_json::json!({
+            "temp_files_removed": report.temp_files_removed,
+            "orphans_restored": report.orphans_restored,
+            "unreadable_removed": report.unreadable_removed,
+            "missing_files": report.missing_files,
+            "thumbnails_rebuilt": rebuilt,
+            "thumbnails_failed": failed,
+        }));
+    } else {
+        println!(
+            "temp files removed: {}\norphans restored: {}\nunreadable files removed: {}\n\
+             images whose file is missing: {}\nthumbnails rebuilt: {rebuilt}\nthumbnails that failed: {failed}",
+            report.temp_files_removed, report.orphans_restored, report.unreadable_removed, report.missing_files
+        );
+    }
+    Ok(i32::from(failed > 0 || report.missing_files > 0))
 }
 
 fn trash_or_restore(args: &IdsArgs, to_trash: bool) -> Result<i32> {

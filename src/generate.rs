@@ -27,15 +27,31 @@ pub const LINK_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 /// Everything needed to turn a request into stored images.
 #[derive(Clone)]
 pub struct Generator {
-    /// The HTTP client for the chosen provider.
-    pub client: ApiClient,
-    /// The key, when the provider needs one.
-    pub key: Option<ApiKey>,
-    /// Where images are stored.
-    pub library: Arc<Library>,
+    client: ApiClient,
+    key: Option<ApiKey>,
+    library: Arc<Library>,
 }
 
 impl Generator {
+    /// A generator sending requests through `client` with `key`, storing into `library`.
+    /// Refuses a provider that needs a key when none is given.
+    pub fn new(client: ApiClient, key: Option<ApiKey>, library: Arc<Library>) -> Result<Self> {
+        if client.endpoint().provider.needs_key() && key.is_none() {
+            return Err(Error::new(ErrorKind::Auth, "no API key is set for this provider"));
+        }
+        Ok(Self { client, key, library })
+    }
+
+    /// A generator that only downloads pending image links (they need no key) and never
+    /// sends a generation request.
+    pub fn downloads_only(client: ApiClient, library: Arc<Library>) -> Self {
+        Self {
+            client,
+            key: None,
+            library,
+        }
+    }
+
     /// The provider this generator talks to.
     pub fn provider(&self) -> Provider {
         self.client.endpoint().provider
@@ -154,45 +170,57 @@ impl Generator {
 
 /// Ingests and inserts synchronously (for blocking threads and the CLI's import).
 ///
-/// The slow halves overlap: while one thread decodes every pixel and makes the
-/// thumbnail, this one writes the file durably and adds the row. An image whose pixels
-/// turn out corrupt is discarded again before this returns.
+/// The slow halves overlap: while a second thread decodes every pixel and makes the
+/// thumbnail, this one writes the file durably. The row is added only once the decode
+/// succeeded; an image whose pixels turn out corrupt leaves neither a row nor a file.
 pub fn store_blocking(library: &Library, bytes: &[u8], meta: &ImageMeta) -> Result<ImageRecord> {
     let limits = DecodeLimits::default();
     let prepared = imaging::prepare(bytes, meta, &limits)?;
     std::thread::scope(|scope| {
-        let thumbnail = scope.spawn(|| imaging::decoded_thumbnail(bytes, &limits));
-        let inserted = library.insert(NewImage {
+        let decoder = std::thread::Builder::new()
+            .name("pictor-ingest-decode".into())
+            .spawn_scoped(scope, || imaging::decoded_thumbnail(bytes, &limits))
+            .map_err(|err| Error::storage("cannot start the image decoder", err))?;
+        let image = NewImage {
             meta,
             bytes: &prepared.bytes,
             extension: prepared.format.extension(),
             width: prepared.width,
             height: prepared.height,
             thumbnail_jpeg: &[],
-        });
-        let thumbnail = thumbnail
-            .join()
-            .unwrap_or_else(|_| Err(crate::Error::image("the image decoder failed")));
-        match (inserted, thumbnail) {
-            (Ok(record), Ok(jpeg)) => {
-                library.put_thumbnail(&record.id, &jpeg);
-                Ok(record)
-            }
-            (Ok(record), Err(err)) => {
-                if let Err(cleanup) = library.discard(&record.id) {
-                    tracing::warn!("an unusable image could not be removed again: {}", cleanup.message);
-                }
-                Err(err)
-            }
-            (Err(err), _) => Err(err),
-        }
+        };
+        library.insert_checked(image, || {
+            decoder
+                .join()
+                .unwrap_or_else(|_| Err(Error::image("the image decoder failed")))
+        })
+    })
+}
+
+/// The thumbnail of a stored image: the cached one, or rebuilt from the image file (full
+/// decode with limits) and cached again.
+pub fn load_thumbnail(library: &Library, record: &ImageRecord) -> Result<image::RgbaImage> {
+    library.thumbnail_or_rebuild(record, imaging::decode_thumbnail, |bytes| {
+        let image = imaging::decode(bytes, &DecodeLimits::default())?;
+        let thumbnail = imaging::thumbnail(&image, imaging::THUMBNAIL_SIDE)?;
+        let encoded = imaging::encode_thumbnail(&thumbnail)?;
+        Ok((thumbnail, encoded))
     })
 }
 
 /// Opens the library at `paths`, re-cataloguing files left without a row by a crash
-/// from the parameters embedded in them.
+/// from the parameters embedded in them. Such a file gets its row back only when all its
+/// pixels decode (as at ingest); one that does not was still being checked when the
+/// crash came, and recovery deletes it.
 pub fn open_library(paths: crate::library::LibraryPaths) -> Result<Library> {
-    Library::open_with(paths, &imaging::read_meta_and_size)
+    Library::open_with(paths, &read_sound_image)
+}
+
+/// The embedded metadata and pixel size of an image whose every pixel decodes.
+fn read_sound_image(bytes: &[u8]) -> Option<(ImageMeta, u32, u32)> {
+    let found = imaging::read_meta_and_size(bytes)?;
+    imaging::decode(bytes, &DecodeLimits::default()).ok()?;
+    Some(found)
 }
 
 /// Whether a failed download may succeed later (so the link is kept until it expires).

@@ -17,6 +17,7 @@ use crate::api::request::GenerationRequest;
 use crate::error::{Error, ErrorKind};
 use crate::generate::Generator;
 use crate::library::ImageRecord;
+use crate::sync::lock;
 
 /// Identifies one job for the lifetime of the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,9 +111,7 @@ impl Jobs {
     pub fn submit(&self, generator: Generator, request: GenerationRequest) -> JobId {
         let id = JobId(self.next_id.fetch_add(1, Ordering::SeqCst));
         let cancel = CancellationToken::new();
-        if let Ok(mut cancels) = self.cancels.lock() {
-            cancels.insert(id, cancel.clone());
-        }
+        lock(&self.cancels).insert(id, cancel.clone());
         let reporter = Reporter {
             events: self.events.clone(),
             waker: Arc::clone(&self.waker),
@@ -122,9 +121,7 @@ impl Jobs {
         let cancels = Arc::clone(&self.cancels);
         self.runtime.spawn(async move {
             let outcome = run_job(id, &generator, &request, &slots, &cancel, &reporter).await;
-            if let Ok(mut cancels) = cancels.lock() {
-                cancels.remove(&id);
-            }
+            lock(&cancels).remove(&id);
             reporter.send(match outcome {
                 Ok(images) => JobEvent::Finished { id, images },
                 Err(err) if err.kind == ErrorKind::Cancelled => JobEvent::Cancelled(id),
@@ -136,9 +133,7 @@ impl Jobs {
 
     /// Cancels a queued or running job. A cancelled request returns within a second.
     pub fn cancel(&self, id: JobId) {
-        if let Ok(cancels) = self.cancels.lock()
-            && let Some(token) = cancels.get(&id)
-        {
+        if let Some(token) = lock(&self.cancels).get(&id) {
             token.cancel();
         }
     }

@@ -9,6 +9,7 @@ rust_i18n::i18n!("assets/locales", fallback = "en");
 
 pub mod api;
 pub mod cli;
+pub mod connection;
 pub mod demo;
 pub mod error;
 pub mod generate;
@@ -18,6 +19,7 @@ pub mod library;
 pub mod metadata;
 pub mod secrets;
 pub mod settings;
+pub mod sync;
 pub mod transfer;
 pub mod ui;
 

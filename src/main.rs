@@ -14,7 +14,7 @@ fn main() {
         .init();
     let code = match cli.command {
         Some(command) => cli::run(&cli.connection, command),
-        None => pictor::ui::run(&cli.connection),
+        None => pictor::ui::run(cli.connection.overrides()),
     };
     std::process::exit(code);
 }

@@ -42,3 +42,12 @@ impl ImageMeta {
             .unwrap_or(0)
     }
 }
+
+/// `ms` (milliseconds since the Unix epoch) as RFC 3339 in UTC; empty when out of range.
+pub fn rfc3339(ms: i64) -> String {
+    let nanos = i128::from(ms) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use crate::api::provider::Provider;
 use crate::api::secret::ApiKey;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sync::lock;
 
 /// The keyring service name under which keys are stored (one entry per provider).
 pub const KEYRING_SERVICE: &str = "pictor";
@@ -119,26 +120,22 @@ pub struct MemoryStore {
 
 impl SecretStore for MemoryStore {
     fn get(&self, provider: Provider) -> Result<Option<ApiKey>> {
-        Ok(self.keys.lock().map_err(|_| poisoned())?.get(&provider).cloned())
+        Ok(lock(&self.keys).get(&provider).cloned())
     }
 
     fn set(&self, provider: Provider, key: &ApiKey) -> Result<()> {
-        self.keys.lock().map_err(|_| poisoned())?.insert(provider, key.clone());
+        lock(&self.keys).insert(provider, key.clone());
         Ok(())
     }
 
     fn clear(&self, provider: Provider) -> Result<()> {
-        self.keys.lock().map_err(|_| poisoned())?.remove(&provider);
+        lock(&self.keys).remove(&provider);
         Ok(())
     }
 
     fn source(&self) -> KeySource {
         KeySource::Session
     }
-}
-
-fn poisoned() -> Error {
-    Error::config("the in-memory key store is unusable after an earlier failure")
 }
 
 /// A key with where it came from.

@@ -3,12 +3,11 @@
 //! stored format is not re-encoded; another format is, and gets the parameters embedded
 //! again (PNG `iTXt`, JPEG/WebP EXIF).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::imaging::{self, DecodeLimits, ImageFormat};
-use crate::library::{ImageRecord, Library};
+use crate::library::{Durability, ImageRecord, Library, write_atomically};
 use crate::metadata::ImageMeta;
 use crate::settings::ExportFormat;
 
@@ -158,7 +157,7 @@ pub fn save_as(
     target: &Path,
 ) -> Result<PathBuf> {
     let bytes = encoded(library, record, format, quality)?;
-    write_atomically(target, &bytes)?;
+    write_atomically(target, &bytes, Durability::Durable)?;
     Ok(target.to_owned())
 }
 
@@ -200,29 +199,6 @@ pub fn unique_path(path: &Path) -> PathBuf {
         .map(|n| path.with_file_name(format!("{stem}-{n}.{ext}")))
         .find(|candidate| !candidate.exists())
         .unwrap_or_else(|| path.to_owned())
-}
-
-/// Writes through a temp file in the same folder, fsyncs, renames.
-pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".into());
-    let temp = dir.join(format!(".{name}.pictor-tmp"));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, target)
-    })();
-    result.map_err(|err| {
-        let _ = std::fs::remove_file(&temp);
-        Error::storage(format!("cannot write {}", target.display()), err)
-    })
 }
 
 #[cfg(test)]

@@ -38,11 +38,7 @@ async fn setup(
     let library = Arc::new(Library::open(LibraryPaths::in_dir(dir.path())).unwrap());
     let endpoint = Endpoint::new(provider, Some(&fake.base_url()), false).unwrap();
     let client = ApiClient::new(endpoint, config).unwrap();
-    let generator = Generator {
-        client,
-        key: ApiKey::new(KEY),
-        library: Arc::clone(&library),
-    };
+    let generator = Generator::new(client, ApiKey::new(KEY), Arc::clone(&library)).unwrap();
     Setup {
         fake,
         generator,
@@ -447,9 +443,20 @@ async fn config_error_for_plain_http_to_a_remote_host() {
 
 #[tokio::test]
 async fn missing_key_is_an_auth_error_before_any_request() {
-    let mut s = setup(Provider::AppleRouter, fast_config(), |_, _| Reply::Json(200, json!({}))).await;
-    s.generator.key = None;
-    let err = generate(&s).await.unwrap_err();
+    let s = setup(Provider::AppleRouter, fast_config(), |_, _| Reply::Json(200, json!({}))).await;
+    let endpoint = Endpoint::new(Provider::AppleRouter, Some(&s.fake.base_url()), false).unwrap();
+    let client = ApiClient::new(endpoint, fast_config()).unwrap();
+    // Refused when built without a key…
+    let err = Generator::new(client.clone(), None, Arc::clone(&s.library))
+        .err()
+        .unwrap();
+    assert_eq!(err.kind, ErrorKind::Auth);
+    // …and a download-only generator refuses to generate.
+    let downloads = Generator::downloads_only(client, Arc::clone(&s.library));
+    let err = downloads
+        .generate(&request("x"), &CancellationToken::new(), &|_| {})
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Auth);
     assert!(s.fake.seen().is_empty());
 }

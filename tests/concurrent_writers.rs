@@ -41,19 +41,22 @@ fn processes_and_the_window_write_together_without_losing_a_row() {
         .collect();
     let window = {
         let path = dir.path().to_path_buf();
-        std::thread::spawn(move || {
-            let library = Arc::new(pictor::generate::open_library(LibraryPaths::in_dir(&path)).unwrap());
-            for i in 0..IN_PROCESS {
-                let meta = ImageMeta {
-                    prompt: format!("window image {i}"),
-                    provider: "demo".into(),
-                    created_ms: ImageMeta::now_ms(),
-                    ..ImageMeta::default()
-                };
-                let png = support::sample_png(256, 256, i as u32);
-                pictor::generate::store_blocking(&library, &png, &meta).unwrap();
-            }
-        })
+        std::thread::Builder::new()
+            .name("window".into())
+            .spawn(move || {
+                let library = Arc::new(pictor::generate::open_library(LibraryPaths::in_dir(&path)).unwrap());
+                for i in 0..IN_PROCESS {
+                    let meta = ImageMeta {
+                        prompt: format!("window image {i}"),
+                        provider: "demo".into(),
+                        created_ms: ImageMeta::now_ms(),
+                        ..ImageMeta::default()
+                    };
+                    let png = support::sample_png(256, 256, i as u32);
+                    pictor::generate::store_blocking(&library, &png, &meta).unwrap();
+                }
+            })
+            .unwrap()
     };
     let mut reported = 0;
     let mut ids = std::collections::HashSet::new();

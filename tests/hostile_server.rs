@@ -72,11 +72,12 @@ async fn setup(provider: Provider, handler: impl Fn(&Seen, &FakeApi) -> Reply + 
     let dir = tempfile::tempdir().unwrap();
     let library = Arc::new(pictor::generate::open_library(LibraryPaths::in_dir(dir.path())).unwrap());
     let endpoint = Endpoint::new(provider, Some(&fake.base_url()), false).unwrap();
-    let generator = Generator {
-        client: ApiClient::new(endpoint, config()).unwrap(),
-        key: ApiKey::new(KEY),
-        library: Arc::clone(&library),
-    };
+    let generator = Generator::new(
+        ApiClient::new(endpoint, config()).unwrap(),
+        ApiKey::new(KEY),
+        Arc::clone(&library),
+    )
+    .unwrap();
     Setup {
         fake,
         generator,

@@ -37,6 +37,7 @@ fn leftover_temp_files_are_removed() {
         &RecoveryReport {
             temp_files_removed: 2,
             orphans_restored: 0,
+            unreadable_removed: 0,
             missing_files: 0
         }
     );
@@ -166,27 +167,33 @@ fn concurrent_writers_lose_nothing() {
     let writers: Vec<_> = (0..WRITERS)
         .map(|writer| {
             let root = Arc::clone(&root);
-            thread::spawn(move || {
-                // Each thread is its own "process": its own handle and connections.
-                let library = Library::open(LibraryPaths::in_dir(&root)).unwrap();
-                (0..PER_WRITER)
-                    .map(|n| {
-                        let offset = i64::try_from(writer * PER_WRITER + n).unwrap();
-                        insert_prompt(&library, &format!("writer {writer} image {n} 山水"), offset).id
-                    })
-                    .collect::<Vec<_>>()
-            })
+            thread::Builder::new()
+                .name(format!("writer-{writer}"))
+                .spawn(move || {
+                    // Each thread is its own "process": its own handle and connections.
+                    let library = Library::open(LibraryPaths::in_dir(&root)).unwrap();
+                    (0..PER_WRITER)
+                        .map(|n| {
+                            let offset = i64::try_from(writer * PER_WRITER + n).unwrap();
+                            insert_prompt(&library, &format!("writer {writer} image {n} 山水"), offset).id
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap()
         })
         .collect();
     // Meanwhile another "process" keeps opening the library, running recovery each time:
     // it must never take an insert in progress for crash debris.
     let opener = {
         let root = Arc::clone(&root);
-        thread::spawn(move || {
-            (0..10)
-                .map(|_| *Library::open(LibraryPaths::in_dir(&root)).unwrap().recovery_report())
-                .collect::<Vec<_>>()
-        })
+        thread::Builder::new()
+            .name("opener".into())
+            .spawn(move || {
+                (0..10)
+                    .map(|_| *Library::open(LibraryPaths::in_dir(&root)).unwrap().recovery_report())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
     };
 
     let mut ids: Vec<String> = writers.into_iter().flat_map(|w| w.join().unwrap()).collect();
@@ -221,16 +228,57 @@ fn one_handle_shared_between_threads() {
     let handles: Vec<_> = (0..4)
         .map(|t| {
             let library = Arc::clone(&library);
-            thread::spawn(move || {
-                for n in 0..10 {
-                    insert_prompt(&library, &format!("thread {t} image {n}"), n);
-                    library.count(&Query::default()).unwrap();
-                }
-            })
+            thread::Builder::new()
+                .name(format!("thread-{t}"))
+                .spawn(move || {
+                    for n in 0..10 {
+                        insert_prompt(&library, &format!("thread {t} image {n}"), n);
+                        library.count(&Query::default()).unwrap();
+                    }
+                })
+                .unwrap()
         })
         .collect();
     for handle in handles {
         handle.join().unwrap();
     }
     assert_eq!(library.count(&Query::default()).unwrap(), 40);
+}
+
+#[test]
+fn an_orphan_whose_pixels_do_not_decode_is_removed_not_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = pictor::generate::open_library(LibraryPaths::in_dir(dir.path())).unwrap();
+    drop(library);
+    let month = dir.path().join("images/2024/05");
+    fs::create_dir_all(&month).unwrap();
+    // A valid header and metadata, the pixel data cut short: what a crash leaves of an
+    // image that was still being checked when the process died.
+    let mut real_png = Vec::new();
+    image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 90]))
+        .write_to(&mut std::io::Cursor::new(&mut real_png), image::ImageFormat::Png)
+        .unwrap();
+    let whole = pictor::imaging::embed_metadata(
+        &real_png,
+        &meta("corrupt after its header", "qwen-image-plus", MAY_2024_MS),
+    )
+    .unwrap();
+    let idat = whole.windows(4).position(|w| w == b"IDAT").unwrap();
+    let corrupt = month.join(format!("{}.png", ulid::Ulid::new()));
+    fs::write(&corrupt, &whole[..idat + 10]).unwrap();
+    let sound = month.join(format!("{}.png", ulid::Ulid::new()));
+    fs::write(&sound, &whole).unwrap();
+
+    let library = pictor::generate::open_library(LibraryPaths::in_dir(dir.path())).unwrap();
+    let report = library.recovery_report();
+    assert_eq!(
+        (report.orphans_restored, report.unreadable_removed),
+        (1, 1),
+        "{report:?}"
+    );
+    assert!(!corrupt.exists(), "the unreadable orphan is gone");
+    let rows = library.query(&Query::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].meta.prompt, "corrupt after its header");
+    assert_eq!(library.image_path(&rows[0]), sound);
 }

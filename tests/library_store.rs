@@ -452,3 +452,66 @@ fn pending_downloads_add_list_expire_and_remove() {
     let err = library.add_pending(&pending("not a url", now + DAY_MS)).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidRequest);
 }
+
+/// A new image as `insert_meta` makes it, for `insert_checked`.
+fn new_image<'a>(meta: &'a ImageMeta, bytes: &'a [u8]) -> NewImage<'a> {
+    NewImage {
+        meta,
+        bytes,
+        extension: "png",
+        width: 64,
+        height: 48,
+        thumbnail_jpeg: &[],
+    }
+}
+
+#[test]
+fn the_row_appears_only_after_the_check_succeeded() {
+    let (dir, library) = open_library();
+    let meta = meta("checked", "qwen-image-plus", MAY_2024_MS);
+    let bytes = png_bytes(64, 48);
+    let record = library
+        .insert_checked(new_image(&meta, &bytes), || {
+            // The file is written, the check still runs: nobody sees a row yet.
+            assert_eq!(library.count(&Query::default()).unwrap(), 0);
+            assert_eq!(all_files(&dir.path().join("images")).len(), 1);
+            Ok(THUMBNAIL.to_vec())
+        })
+        .unwrap();
+    assert_eq!(library.query(&Query::default()).unwrap(), vec![record.clone()]);
+    assert_eq!(fs::read(library.thumbnail_path(&record.id)).unwrap(), THUMBNAIL);
+}
+
+#[test]
+fn a_failed_check_leaves_no_row_and_no_file_even_for_a_recovery_waiting_on_the_lock() {
+    let (dir, library) = open_library();
+    let meta = meta("corrupt after its header", "qwen-image-plus", MAY_2024_MS);
+    let bytes = png_bytes(64, 48);
+    let mut waiting = None;
+    let err = library
+        .insert_checked(new_image(&meta, &bytes), || {
+            // Another process opens the library meanwhile: its recovery waits for the lock.
+            let paths = LibraryPaths::in_dir(dir.path());
+            waiting = Some(
+                std::thread::Builder::new()
+                    .name("second-process".into())
+                    .spawn(move || *Library::open(paths).unwrap().recovery_report())
+                    .unwrap(),
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Err(pictor::Error::image("the pixels do not decode"))
+        })
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Image);
+    let report = waiting.unwrap().join().unwrap();
+    assert_eq!(
+        report.orphans_restored, 0,
+        "the failed image came back as an orphan: {report:?}"
+    );
+    assert_eq!(report.unreadable_removed, 0, "{report:?}");
+    assert_eq!(library.count(&Query::default()).unwrap(), 0);
+    assert!(all_files(&dir.path().join("images")).is_empty());
+    assert!(all_files(&dir.path().join("thumbs")).is_empty());
+    let reopened = Library::open(LibraryPaths::in_dir(dir.path())).unwrap();
+    assert_eq!(reopened.count(&Query::default()).unwrap(), 0);
+}

@@ -139,6 +139,18 @@ async fn a_known_key_and_signed_links_leave_no_trace() {
                     json!("invalid_api_key"),
                 )
             }
+            // A success that echoes the key in the rewritten prompt and the request id.
+            "echo-success" => {
+                let key = seen
+                    .header("authorization")
+                    .unwrap_or_default()
+                    .trim_start_matches("Bearer ")
+                    .to_owned();
+                let mut answer = openai_success(&fake.png_link("echoed", sample_png(32, 32, 4)));
+                answer["data"][0]["revised_prompt"] = json!(format!("a lake, for key {key}"));
+                answer["metadata"]["request_id"] = json!(format!("req-{key}"));
+                Reply::Json(200, answer)
+            }
             _ => Reply::Json(200, openai_success(&fake.png_link("ok", sample_png(48, 32, 1)))),
         }
     })
@@ -147,7 +159,7 @@ async fn a_known_key_and_signed_links_leave_no_trace() {
     let base = fake.base_url();
     let common = ["--provider", "apple-router", "--base-url", base.as_str(), "--json"];
     let mut outputs = Vec::new();
-    for prompt in ["一幅山水画", "redirected", "gone", "echo"] {
+    for prompt in ["一幅山水画", "redirected", "gone", "echo", "echo-success"] {
         let mut args = vec!["generate", prompt];
         args.extend(common);
         let output = home.pictor(&args).await;
@@ -158,7 +170,17 @@ async fn a_known_key_and_signed_links_leave_no_trace() {
     }
     let list = home.pictor(&["list", "--json"]).await;
     let listed = check_output(&list);
-    assert_eq!(support::complete_json_lines(&list.stdout).len(), 2, "{listed}");
+    let listed_lines = support::complete_json_lines(&list.stdout);
+    assert_eq!(listed_lines.len(), 3, "{listed}");
+    // The echoed success was stored with the key masked, not dropped.
+    let echoed = listed_lines
+        .iter()
+        .find(|line| line["prompt"] == "echo-success")
+        .unwrap_or_else(|| panic!("the echoed success was not stored: {listed}"));
+    assert_eq!(
+        echoed["revised_prompt"],
+        format!("a lake, for key …{}", &KEY[KEY.len() - 4..])
+    );
     // The failures say what happened without the secret.
     assert!(outputs[2].contains("\"kind\":\"download\""), "{}", outputs[2]);
     assert!(outputs[3].contains("\"kind\":\"auth\""), "{}", outputs[3]);
@@ -174,7 +196,7 @@ async fn a_known_key_and_signed_links_leave_no_trace() {
         "the redirected link was not followed"
     );
     let (files, pngs) = check_files(home.path());
-    assert!(pngs >= 2, "the stored PNGs were not found below HOME ({files} files)");
+    assert!(pngs >= 3, "the stored PNGs were not found below HOME ({files} files)");
     check_image_requests(&fake);
     // The API did get the key (so its absence elsewhere is not an accident).
     assert!(
@@ -182,7 +204,7 @@ async fn a_known_key_and_signed_links_leave_no_trace() {
             .iter()
             .all(|s| s.header("authorization") == Some(&format!("Bearer {KEY}")))
     );
-    println!("secrets: {files} files ({pngs} PNGs) and 5 runs' debug logs scanned; no key, no signature");
+    println!("secrets: {files} files ({pngs} PNGs) and 6 runs' debug logs scanned; no key, no signature");
 }
 
 /// A non-loopback address of this machine, when it has one.

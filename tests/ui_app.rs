@@ -12,7 +12,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use pictor::api::provider::Provider;
 use pictor::api::secret::ApiKey;
-use pictor::cli::ConnectionArgs;
+use pictor::connection::Overrides;
 use pictor::library::{Library, LibraryPaths, Query};
 use pictor::secrets::{KeySource, MemoryStore, SecretStore, Secrets};
 use pictor::ui::app::{AppDeps, PictorApp};
@@ -58,7 +58,7 @@ fn harness(world: &World) -> Harness<'static, PictorApp> {
         secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
         library: Arc::clone(&world.library),
         runtime: world.runtime.handle().clone(),
-        connection: ConnectionArgs {
+        overrides: Overrides {
             provider: Some(Provider::OpenaiCompatible),
             base_url: Some(world.fake.base_url()),
             allow_insecure_http: false,
@@ -278,4 +278,97 @@ fn switching_to_chinese_relabels_the_generate_button() {
     harness.get_by_label("生成");
     assert!(harness.query_by_label("Generate").is_none());
     harness.get_by_label("提示词");
+}
+
+/// eframe's storage in memory: what `save` writes, and what a later start reads.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn this_runs_overrides_are_shown_as_such_and_never_saved() {
+    use eframe::App as _;
+    let world = world(success);
+    with_key(&world);
+    let deps = AppDeps {
+        secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
+        library: Arc::clone(&world.library),
+        runtime: world.runtime.handle().clone(),
+        overrides: Overrides {
+            provider: Some(Provider::OpenaiCompatible),
+            base_url: Some(world.fake.base_url()),
+            allow_insecure_http: true,
+        },
+        demo_base_url: String::new(),
+        dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
+    };
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 820.0])
+        .build_eframe(move |cc| PictorApp::new(cc, deps));
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    // In force for this run: the overrides.
+    let connection = harness.state().connection();
+    assert_eq!(connection.provider, Provider::OpenaiCompatible);
+    assert_eq!(connection.base_url, world.fake.base_url());
+    assert!(connection.allow_insecure_http);
+    // The settings window shows them as this run's, not as editable preferences.
+    harness.get_by_label("⚙ Settings").click();
+    harness.run_steps(3);
+    harness.get_by_label(&world.fake.base_url());
+    assert!(
+        harness
+            .query_all_by_label("From the command line, for this run only")
+            .count()
+            >= 3,
+        "provider, base URL and insecure http are marked as this run's"
+    );
+    // The user changes a real preference while the overrides are in force.
+    harness.state_mut().settings_mut().timeout_secs = 120;
+    harness.step();
+
+    let mut storage = MemoryStorage::default();
+    harness.state_mut().save(&mut storage);
+    let saved: pictor::settings::Settings = eframe::get_value(&storage, "pictor-settings").unwrap();
+    assert_eq!(saved.provider, Provider::AppleRouter, "the run's provider was saved");
+    assert_eq!(saved.base_url, "", "the run's base URL was saved");
+    assert!(!saved.allow_insecure_http, "the run's insecure http was saved");
+    assert_eq!(saved.timeout_secs, 120, "a real preference is saved");
+    drop(harness);
+
+    // The next plain start (no overrides) reads that storage: the default provider, over https.
+    let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
+    let deps = AppDeps {
+        secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
+        library: Arc::clone(&world.library),
+        runtime: world.runtime.handle().clone(),
+        overrides: Overrides::default(),
+        demo_base_url: String::new(),
+        dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
+    };
+    let harness = Harness::builder().with_size([1280.0, 820.0]).build_eframe(move |cc| {
+        cc.storage = Some(storage);
+        PictorApp::new(cc, deps)
+    });
+    let plain = harness.state().connection();
+    assert_eq!(plain.provider, Provider::AppleRouter);
+    assert_eq!(plain.timeout.as_secs(), 120, "the saved preferences were read");
+    let endpoint = plain.endpoint(None).unwrap();
+    assert_eq!(endpoint.url.scheme(), "https");
+    assert_eq!(endpoint.url.host_str(), Some("api.applerouter.ai"));
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use pictor::api::provider::Provider;
-use pictor::cli::ConnectionArgs;
+use pictor::connection::Overrides;
 use pictor::library::{Library, LibraryPaths, Query};
 use pictor::secrets::{MemoryStore, SecretStore, Secrets};
 use pictor::settings::{ExportFormat, LanguageChoice};
@@ -53,7 +53,7 @@ fn harness(world: &World) -> Harness<'static, PictorApp> {
         secrets: Secrets::with_store(Some(Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>)),
         library: Arc::clone(&world.library),
         runtime: world.runtime.handle().clone(),
-        connection: ConnectionArgs {
+        overrides: Overrides {
             provider: Some(Provider::Demo),
             base_url: None,
             allow_insecure_http: false,

@@ -13,7 +13,7 @@ use egui_kittest::Harness;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ImageEncoder, RgbImage};
 use pictor::api::provider::Provider;
-use pictor::cli::ConnectionArgs;
+use pictor::connection::Overrides;
 use pictor::demo::DemoServer;
 use pictor::library::{Library, LibraryPaths, NewImage};
 use pictor::metadata::ImageMeta;
@@ -340,9 +340,9 @@ pub fn app_harness(runtime: &tokio::runtime::Runtime, library: Arc<Library>) -> 
         secrets: Secrets::with_store(Some(Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>)),
         library,
         runtime: runtime.handle().clone(),
-        connection: ConnectionArgs {
+        overrides: Overrides {
             provider: Some(Provider::Demo),
-            ..ConnectionArgs::default()
+            ..Overrides::default()
         },
         demo_base_url: demo.base_url(),
         dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::provider::Endpoint;
 use crate::api::request::GenerationRequest;
-use crate::api::response::{GenerationResponse, parse_response, parse_retry_after, redact_url};
+use crate::api::response::{GenerationResponse, ImageSource, parse_response, parse_retry_after, redact_url};
 use crate::api::secret::ApiKey;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -154,7 +154,9 @@ impl ApiClient {
         let bytes = read_bounded(response, self.config.max_response_bytes, ErrorKind::BadResponse).await?;
         let parsed = parse_response(self.endpoint.provider.shape(), status, retry_after, &bytes);
         match key {
-            Some(key) => parsed.map_err(|err| without_key(err, key)),
+            Some(key) => parsed
+                .map_err(|err| without_key(err, key))
+                .and_then(|answer| answer_without_key(answer, key)),
             None => parsed,
         }
     }
@@ -202,12 +204,33 @@ impl ApiClient {
 /// The error with every copy of `key` masked: a router may echo the key it rejects
 /// ("Invalid token: sk-…"), and errors are shown, logged and copied.
 fn without_key(mut err: Error, key: &ApiKey) -> Error {
-    let secret = key.expose();
-    if err.message.contains(secret) || err.details.contains(secret) {
-        err.message = err.message.replace(secret, &key.masked());
-        err.details = err.details.replace(secret, &key.masked());
-    }
+    err.message = key.mask_in(&err.message);
+    err.details = key.mask_in(&err.details);
     err
+}
+
+/// A successful answer with no trace of `key`: an echo of it in the rewritten prompt or
+/// the request id is masked before either reaches the library, a PNG's metadata or a log.
+/// An image link that carries the key is dropped (following it would hand the key to
+/// the image host); an answer left with no image is an error.
+fn answer_without_key(mut answer: GenerationResponse, key: &ApiKey) -> Result<GenerationResponse> {
+    answer.revised_prompt = answer.revised_prompt.map(|text| key.mask_in(&text));
+    answer.request_id = answer.request_id.map(|text| key.mask_in(&text));
+    let before = answer.images.len();
+    answer
+        .images
+        .retain(|image| !matches!(image, ImageSource::Url(url) if key.appears_in(url)));
+    let dropped = before - answer.images.len();
+    if dropped > 0 {
+        tracing::warn!(dropped, "image links that carried the API key were not followed");
+    }
+    if answer.images.is_empty() {
+        return Err(Error::new(
+            ErrorKind::BadResponse,
+            "the service's image links carry the API key; Pictor does not follow them",
+        ));
+    }
+    Ok(answer)
 }
 
 /// Runs `work` unless `cancel` fires first; a cancelled request returns at once.
@@ -305,5 +328,35 @@ mod tests {
         assert!(!clean.message.contains(key.expose()) && !clean.details.contains(key.expose()));
         assert!(clean.message.ends_with(&key.masked()), "{}", clean.message);
         assert!(clean.details.contains("HTTP 401"));
+    }
+
+    #[test]
+    fn an_echoed_key_never_survives_a_successful_answer() {
+        let key = ApiKey::new("sk-echoed-0123456789abcd").unwrap();
+        let answer = GenerationResponse {
+            images: vec![
+                ImageSource::Url("https://oss.example/a.png?token=sk-echoed-0123456789abcd".into()),
+                ImageSource::Url("https://oss.example/b.png?Signature=x".into()),
+            ],
+            revised_prompt: Some("a cat (key sk-echoed-0123456789abcd)".into()),
+            request_id: Some("req-sk-echoed-0123456789abcd".into()),
+            ..GenerationResponse::default()
+        };
+        let clean = answer_without_key(answer, &key).unwrap();
+        assert_eq!(clean.revised_prompt.as_deref(), Some("a cat (key …abcd)"));
+        assert_eq!(clean.request_id.as_deref(), Some("req-…abcd"));
+        assert_eq!(
+            clean.images,
+            vec![ImageSource::Url("https://oss.example/b.png?Signature=x".into())]
+        );
+        let only_keyed = GenerationResponse {
+            images: vec![ImageSource::Url(
+                "https://oss.example/a.png?k=sk-echoed-0123456789abcd".into(),
+            )],
+            ..GenerationResponse::default()
+        };
+        let err = answer_without_key(only_keyed, &key).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadResponse);
+        assert!(!format!("{err:?}").contains(key.expose()));
     }
 }

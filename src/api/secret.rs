@@ -38,6 +38,18 @@ impl ApiKey {
             .collect();
         format!("…{tail}")
     }
+
+    /// `text` with every copy of the key replaced by [`Self::masked`]: for anything the
+    /// service sends back that may echo the key (error messages, request ids, rewritten
+    /// prompts) before it is shown, logged or stored.
+    pub fn mask_in(&self, text: &str) -> String {
+        text.replace(self.0.as_str(), &self.masked())
+    }
+
+    /// Whether `text` contains the key.
+    pub fn appears_in(&self, text: &str) -> bool {
+        text.contains(self.0.as_str())
+    }
 }
 
 impl fmt::Debug for ApiKey {
@@ -62,5 +74,10 @@ mod tests {
         assert_eq!(key.expose(), "sk-supersecret1234");
         assert_eq!(format!("{key:?} {key}"), "ApiKey(…1234) …1234");
         assert!(ApiKey::new("   ").is_none());
+        assert_eq!(
+            key.mask_in("a sk-supersecret1234 b sk-supersecret1234"),
+            "a …1234 b …1234"
+        );
+        assert!(key.appears_in("x sk-supersecret1234") && !key.appears_in("x sk-super"));
     }
 }

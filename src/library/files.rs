@@ -1,13 +1,15 @@
 //! Crash-safe file writes and the layout of files inside a library.
 //!
-//! A file is written as a hidden `.<name>.tmp` beside its final name, flushed to disk,
-//! renamed over the final name and the directory flushed too: after a crash the final
-//! name holds either nothing or the complete bytes, and only hidden temp files can be
-//! left behind (recovery deletes them).
+//! A file is written as a hidden `.<name>.<pid>-<n>.tmp` beside its final name, flushed
+//! to disk, renamed over the final name and the directory flushed too: after a crash the
+//! final name holds either nothing or the complete bytes, and only hidden temp files can
+//! be left behind (recovery deletes them). [`write_atomically`] is the only file writer
+//! in Pictor: library images, thumbnails and exports all go through it.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use time::OffsetDateTime;
 
@@ -54,13 +56,18 @@ pub fn resolve_relative(base: &Path, relative: &str) -> PathBuf {
         .fold(base.to_path_buf(), |path, part| path.join(part))
 }
 
-/// The hidden temp file used while writing `path`: `dir/.<name>.tmp`.
+/// A process-wide counter that makes every temp name unique, so a temp file left by a
+/// crash (or being written by another thread) never blocks the next write of the same file.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh hidden temp file for writing `path`: `dir/.<name>.<pid>-<n>.tmp`.
 pub fn temp_path_for(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}{TEMP_SUFFIX}"))
+    let unique = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.{}-{unique}{TEMP_SUFFIX}", std::process::id()))
 }
 
 /// Whether `name` is one of our temp files (`.<something>.tmp`).
@@ -68,15 +75,42 @@ pub fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(TEMP_SUFFIX)
 }
 
-/// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync of the directory),
-/// creating parent directories. On failure no temp file is left and the error names the path.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
+/// How far [`write_atomically`] takes a write before it returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk: the file, its folder's entry and every folder created for it are flushed
+    /// (`fsync`) before the call returns. For images and exports.
+    Durable,
+    /// Atomic but not flushed: readers never see a half-written file, but after a power
+    /// loss the file may be missing. For regenerable files (thumbnails); saves the
+    /// fsyncs on every stored image.
+    Replaceable,
+}
+
+/// The one way Pictor writes a file: a hidden temp file beside `path`, written (and for
+/// [`Durability::Durable`] flushed), renamed over `path`, then the folder flushed, along
+/// with any folder that had to be created (such as a new `YYYY/MM`) into its parent.
+/// On failure no temp file is left and the error names the path.
+pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> Result<()> {
+    let durable = durability == Durability::Durable;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    create_folders(dir, durable)
+        .map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
     let temp = temp_path_for(path);
-    if let Err(err) = write_synced(&temp, bytes) {
+    let written = File::options()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            if durable { file.sync_all() } else { Ok(()) }
+        });
+    if let Err(err) = written {
         remove_if_present(&temp);
-        return Err(Error::storage(format!("could not write {}", temp.display()), err));
+        return Err(Error::storage(format!("could not write {}", path.display()), err));
     }
     if let Err(err) = fs::rename(&temp, path) {
         remove_if_present(&temp);
@@ -85,39 +119,29 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             err,
         ));
     }
-    sync_directory(dir).map_err(|err| Error::storage(format!("could not flush folder {}", dir.display()), err))
-}
-
-/// Writes `bytes` to `path` through a temp file and a rename, without flushing to disk:
-/// for regenerable files (thumbnails). Readers never see a half-written file; after a
-/// power loss the file may be missing or empty, and is then rebuilt. Creates parent
-/// directories; on failure no temp file is left and the error names the path.
-pub fn write_replaceable(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
-    let temp = temp_path_for(path);
-    let written = File::options()
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .and_then(|mut file| file.write_all(bytes));
-    if let Err(err) = written {
-        remove_if_present(&temp);
-        return Err(Error::storage(format!("could not write {}", temp.display()), err));
+    if durable {
+        sync_directory(dir).map_err(|err| Error::storage(format!("could not flush folder {}", dir.display()), err))?;
     }
-    fs::rename(&temp, path).map_err(|err| {
-        remove_if_present(&temp);
-        Error::storage(
-            format!("could not rename {} to {}", temp.display(), path.display()),
-            err,
-        )
-    })
+    Ok(())
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = File::options().write(true).create_new(true).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+/// Creates `dir` and its missing parents; with `durable`, flushes each parent that got a
+/// new folder, so the new folder's entry survives a power cut too.
+fn create_folders(dir: &Path, durable: bool) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let missing: Vec<&Path> = dir.ancestors().take_while(|folder| !folder.is_dir()).collect();
+    fs::create_dir_all(dir)?;
+    if durable {
+        // From the outermost new folder inwards: each one's entry in its parent.
+        for folder in missing.iter().rev() {
+            if let Some(parent) = folder.parent().filter(|p| !p.as_os_str().is_empty()) {
+                sync_directory(parent)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Flushes a directory's entries (a rename in it) to disk. A no-op where directories
@@ -205,9 +229,13 @@ mod tests {
     }
 
     #[test]
-    fn temp_names_are_hidden_and_recognized() {
+    fn temp_names_are_hidden_unique_and_recognized() {
         let temp = temp_path_for(Path::new("/a/b/ID.png"));
-        assert_eq!(temp, PathBuf::from("/a/b/.ID.png.tmp"));
+        let name = temp.file_name().unwrap().to_str().unwrap().to_owned();
+        assert_eq!(temp.parent(), Some(Path::new("/a/b")));
+        assert!(name.starts_with(&format!(".ID.png.{}-", std::process::id())), "{name}");
+        assert!(is_temp_name(&name));
+        assert_ne!(temp_path_for(Path::new("/a/b/ID.png")), temp);
         assert!(is_temp_name(".ID.png.tmp"));
         assert!(!is_temp_name("ID.png"));
         assert!(!is_temp_name(".hidden"));
@@ -217,7 +245,7 @@ mod tests {
     fn atomic_write_creates_folders_and_leaves_no_temp_file() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("x/y/file.bin");
-        write_atomically(&target, b"hello").unwrap();
+        write_atomically(&target, b"hello", Durability::Durable).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"hello");
         let names: Vec<_> = files_below(dir.path());
         assert_eq!(names, vec![target]);
@@ -227,12 +255,12 @@ mod tests {
     fn replaceable_write_replaces_and_leaves_no_temp_file() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("thumbs/ID.jpg");
-        write_replaceable(&target, b"first").unwrap();
-        write_replaceable(&target, b"second").unwrap();
+        write_atomically(&target, b"first", Durability::Replaceable).unwrap();
+        write_atomically(&target, b"second", Durability::Replaceable).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"second");
         assert_eq!(files_below(dir.path()), vec![target]);
         fs::write(dir.path().join("blocker"), b"").unwrap();
-        let err = write_replaceable(&dir.path().join("blocker/ID.jpg"), b"x").unwrap_err();
+        let err = write_atomically(&dir.path().join("blocker/ID.jpg"), b"x", Durability::Replaceable).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Storage);
         assert!(err.message.contains("blocker"), "{}", err.message);
         assert_eq!(files_below(dir.path()).len(), 2);
@@ -244,7 +272,7 @@ mod tests {
         // A file where a folder should be makes the write fail even for root.
         fs::write(dir.path().join("blocker"), b"").unwrap();
         let target = dir.path().join("blocker/file.bin");
-        let err = write_atomically(&target, b"hello").unwrap_err();
+        let err = write_atomically(&target, b"hello", Durability::Durable).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Storage);
         assert!(err.message.contains("blocker"), "{}", err.message);
         assert_eq!(files_below(dir.path()).len(), 1);
@@ -257,9 +285,18 @@ mod tests {
         let target = dir.path().join("file.bin");
         fs::create_dir(&target).unwrap();
         fs::write(target.join("inside"), b"").unwrap();
-        let err = write_atomically(&target, b"hello").unwrap_err();
+        let err = write_atomically(&target, b"hello", Durability::Durable).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Storage);
         assert!(err.message.contains("file.bin"), "{}", err.message);
-        assert!(!temp_path_for(&target).exists());
+        assert_eq!(files_below(dir.path()), vec![target.join("inside")]);
+    }
+
+    #[test]
+    fn a_temp_file_left_by_a_crash_does_not_block_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("ID.png");
+        fs::write(dir.path().join(".ID.png.tmp"), b"half").unwrap();
+        write_atomically(&target, b"whole", Durability::Durable).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"whole");
     }
 }

@@ -31,14 +31,16 @@ mod store;
 mod scale_tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
 use crate::metadata::ImageMeta;
+use crate::sync::lock;
 
+pub use files::{Durability, write_atomically};
 pub use paths::{DATA_DIR_ENV, LibraryPaths};
 pub use pending::PendingDownload;
 pub use query::Query;
@@ -49,7 +51,7 @@ pub use recovery::{RecoveryReport, png_size_reader};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads the metadata and pixel size embedded in an image file's bytes, for rebuilding a
-/// lost row; `None` when the bytes carry nothing usable.
+/// lost row; `None` when the file is unreadable, and recovery deletes it.
 pub type MetadataReader<'a> = &'a dyn Fn(&[u8]) -> Option<(ImageMeta, u32, u32)>;
 
 /// An open library. `Send + Sync`: share it through an `Arc`.
@@ -64,11 +66,11 @@ pub struct Library {
 
 impl Library {
     /// Opens (creating when needed) the library at `paths` and runs recovery with
-    /// [`png_size_reader`], which restores orphaned files with their PNG pixel size but
-    /// without their generation parameters. Use [`Library::open_with`] to pass a reader
-    /// that understands the embedded metadata.
+    /// [`png_size_reader`], which restores every orphaned file, with its PNG pixel size
+    /// (0 × 0 for other files) but without its generation parameters. Use
+    /// [`Library::open_with`] to pass a reader that understands the embedded metadata.
     pub fn open(paths: LibraryPaths) -> Result<Self> {
-        Self::open_with(paths, &png_size_reader)
+        Self::open_with(paths, &|bytes| Some(png_size_reader(bytes).unwrap_or_default()))
     }
 
     /// Opens (creating when needed) the library at `paths`: creates the folders, opens the
@@ -136,12 +138,6 @@ impl std::fmt::Debug for Library {
             .field("recovery", &self.recovery)
             .finish_non_exhaustive()
     }
-}
-
-/// A connection's lock; a panic in another thread while holding it leaves the connection
-/// usable (an open transaction was rolled back when it was dropped).
-fn lock(connection: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    connection.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {

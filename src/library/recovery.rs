@@ -18,6 +18,10 @@ pub struct RecoveryReport {
     pub temp_files_removed: usize,
     /// Image files without a row (a crash between file and row) that got their row back.
     pub orphans_restored: usize,
+    /// Image files without a row that the reader could not read: what a crash left of an
+    /// image that was still being checked (it never had a row and was never reported
+    /// as stored). Deleted.
+    pub unreadable_removed: usize,
     /// Rows whose image file is not on disk (flagged `missing`).
     pub missing_files: usize,
 }
@@ -45,12 +49,13 @@ pub(super) fn recover(
 ) -> Result<RecoveryReport> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let temp_files_removed = remove_temp_files(&paths.images_dir()) + remove_temp_files(&paths.thumbs_dir);
-    let orphans_restored = restore_orphans(&tx, paths, reader)?;
+    let (orphans_restored, unreadable_removed) = restore_orphans(&tx, paths, reader)?;
     let missing_files = refresh_missing(&tx, &paths.data_dir)?;
     tx.commit()?;
     let report = RecoveryReport {
         temp_files_removed,
         orphans_restored,
+        unreadable_removed,
         missing_files,
     };
     if report != RecoveryReport::default() {
@@ -78,9 +83,11 @@ fn remove_temp_files(root: &Path) -> usize {
         .count()
 }
 
-/// Gives every image file named `<ULID>.<ext>` that has no row a row, rebuilt by `reader`.
-fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataReader<'_>) -> Result<usize> {
+/// Gives every image file named `<ULID>.<ext>` that has no row a row, rebuilt by `reader`;
+/// deletes the ones `reader` cannot read. Returns how many were restored and deleted.
+fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataReader<'_>) -> Result<(usize, usize)> {
     let mut restored = 0;
+    let mut removed = 0;
     for path in files::files_below(&paths.images_dir()) {
         let Some((id, created_ms)) = library_file_id(&path) else {
             continue;
@@ -98,7 +105,16 @@ fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataRead
                 continue;
             }
         };
-        let (mut meta, width, height) = reader(&bytes).unwrap_or_default();
+        let Some((mut meta, width, height)) = reader(&bytes) else {
+            match files::remove_file_if_present(&path) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed an unreadable image that never had a library row");
+                    removed += 1;
+                }
+                Err(err) => tracing::warn!(path = %path.display(), %err, "could not remove an unreadable orphan"),
+            }
+            continue;
+        };
         if meta.created_ms == 0 {
             meta.created_ms = created_ms;
         }
@@ -115,7 +131,7 @@ fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataRead
         tracing::info!(path = %path.display(), "restored an image that had lost its library row");
         restored += 1;
     }
-    Ok(restored)
+    Ok((restored, removed))
 }
 
 /// The id and the ULID's timestamp of a file named like the library names images

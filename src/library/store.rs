@@ -4,20 +4,32 @@ use std::path::Path;
 
 use rusqlite::{Transaction, params};
 
-use super::files::{self, remove_if_present};
+use super::files::{self, Durability, remove_if_present};
 use super::record::{self, ImageRecord, NewImage, RowPlacement};
-use super::{Library, recovery};
+use super::{Library, lock, recovery};
 use crate::error::{Error, Result};
 use crate::metadata::ImageMeta;
 
 impl Library {
-    /// Stores a new image: the file (atomically: temp file, fsync, rename, fsync of the
-    /// folder), then its thumbnail, then its row, all while holding the write lock.
-    ///
-    /// A thumbnail that cannot be written is only logged (thumbnails are regenerable). Any
-    /// other failure is a [`crate::ErrorKind::Storage`] error naming the path, and leaves
-    /// neither a row nor a file behind.
+    /// Stores a new image whose thumbnail is already made (`image.thumbnail_jpeg`); see
+    /// [`Library::insert_checked`].
     pub fn insert(&self, image: NewImage<'_>) -> Result<ImageRecord> {
+        self.insert_checked(image, || Ok(image.thumbnail_jpeg.to_vec()))
+    }
+
+    /// Stores a new image, all while holding the library's write lock: the file
+    /// (atomically: temp file, fsync, rename, fsync of the folder), then `check`, then the
+    /// thumbnail `check` returned, then the row.
+    ///
+    /// `check` is where the caller finishes proving the image sound (a full pixel decode
+    /// that runs while the file is written) and returns its JPEG thumbnail (empty: none
+    /// yet). The row appears only after `check` succeeded. When `check` or anything else
+    /// fails, the file and thumbnail are removed before the lock is released, so neither a
+    /// row nor a file is left behind and another process's recovery never sees the file
+    /// as an orphan. A thumbnail that cannot be written is only logged (thumbnails are
+    /// regenerable). Storage failures are [`crate::ErrorKind::Storage`] errors naming the
+    /// path; `check`'s error is returned as it is.
+    pub fn insert_checked(&self, image: NewImage<'_>, check: impl FnOnce() -> Result<Vec<u8>>) -> Result<ImageRecord> {
         let extension = files::normalize_extension(image.extension)?;
         if image.bytes.is_empty() {
             return Err(Error::image("the image to store is empty"));
@@ -32,21 +44,33 @@ impl Library {
             width: image.width,
             height: image.height,
         };
-        let stored = self.write(|tx| {
-            files::write_atomically(&absolute, image.bytes)?;
-            write_thumbnail(&thumbnail, image.thumbnail_jpeg);
-            record::insert_row(tx, image.meta, &placement).map_err(|err| {
+        let conn = lock(&self.writer);
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let staged = (|| {
+            files::write_atomically(&absolute, image.bytes, Durability::Durable)?;
+            let thumbnail_jpeg = check()?;
+            write_thumbnail(&thumbnail, &thumbnail_jpeg);
+            record::insert_row(&conn, image.meta, &placement).map_err(|err| {
                 Error::storage(
                     format!("could not add {} to the library", absolute.display()),
                     err.message,
                 )
-            })
-        });
-        if let Err(err) = stored {
+            })?;
+            conn.execute_batch("COMMIT")
+                .map_err(|err| Error::storage(format!("could not add {} to the library", absolute.display()), err))
+        })();
+        if let Err(err) = staged {
+            // Still inside the transaction (and the lock): nobody can see these files yet.
             remove_if_present(&absolute);
             remove_if_present(&thumbnail);
+            if !conn.is_autocommit()
+                && let Err(rollback) = conn.execute_batch("ROLLBACK")
+            {
+                tracing::warn!(%rollback, "could not roll back a failed insert");
+            }
             return Err(err);
         }
+        drop(conn);
         Ok(ImageRecord {
             id,
             meta: image.meta.clone(),
@@ -59,26 +83,28 @@ impl Library {
         })
     }
 
-    /// Writes (or replaces) the thumbnail of `id`. Thumbnails are regenerable, so a
-    /// failure is only logged.
-    pub fn put_thumbnail(&self, id: &str, jpeg: &[u8]) {
-        write_thumbnail(&self.thumbnail_path(id), jpeg);
-    }
-
-    /// Deletes one image for good, row first, then its file and thumbnail: for an image
-    /// that turned out unusable right after it was stored.
-    pub fn discard(&self, id: &str) -> Result<()> {
-        self.write(|tx| {
-            let doomed = rows_matching_id(tx, id)?;
-            tx.execute("DELETE FROM images WHERE id = ?1", params![id])?;
-            for file in &doomed {
-                let path = files::resolve_relative(&self.paths.data_dir, file);
-                files::remove_file_if_present(&path)
-                    .map_err(|err| Error::storage(format!("could not delete {}", path.display()), err))?;
-            }
-            remove_if_present(&self.thumbnail_path(id));
-            Ok(())
-        })
+    /// The thumbnail of `record`: the cached file read with `read`; when it is missing or
+    /// `read` refuses it, rebuilt from the image file with `rebuild` (which returns the
+    /// thumbnail and its encoded bytes) and the encoded bytes cached again through the one
+    /// atomic writer. Thumbnails are regenerable, so a failure to cache is only logged.
+    pub fn thumbnail_or_rebuild<T>(
+        &self,
+        record: &ImageRecord,
+        read: impl FnOnce(&[u8]) -> Result<T>,
+        rebuild: impl FnOnce(&[u8]) -> Result<(T, Vec<u8>)>,
+    ) -> Result<T> {
+        let cached = self.thumbnail_path(&record.id);
+        if let Ok(bytes) = std::fs::read(&cached)
+            && let Ok(thumbnail) = read(&bytes)
+        {
+            return Ok(thumbnail);
+        }
+        let source = self.image_path(record);
+        let bytes =
+            std::fs::read(&source).map_err(|err| Error::storage(format!("cannot read {}", source.display()), err))?;
+        let (thumbnail, encoded) = rebuild(&bytes)?;
+        write_thumbnail(&cached, &encoded);
+        Ok(thumbnail)
     }
 
     /// Marks or unmarks images as favourites; returns how many rows exist among `ids`.
@@ -161,20 +187,13 @@ fn rows_matching(tx: &Transaction<'_>, condition: &str) -> Result<Vec<(String, S
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The file of the row `id`, if it exists.
-fn rows_matching_id(tx: &Transaction<'_>, id: &str) -> Result<Vec<String>> {
-    let mut statement = tx.prepare("SELECT file FROM images WHERE id = ?1")?;
-    let rows = statement.query_map(params![id], |row| row.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 fn write_thumbnail(path: &Path, jpeg: &[u8]) {
     if jpeg.is_empty() {
         return;
     }
     // Thumbnails are regenerable: atomic (never half-visible) but not flushed, which
     // saves two fsyncs per stored image. A thumbnail lost to a power cut is rebuilt.
-    if let Err(err) = files::write_replaceable(path, jpeg) {
+    if let Err(err) = files::write_atomically(path, jpeg, Durability::Replaceable) {
         tracing::warn!(path = %path.display(), error = %err.message, "could not write thumbnail; it can be regenerated");
     }
 }

@@ -1,12 +1,165 @@
 //! Off-thread work for the UI: closures run on the runtime's blocking pool and their
 //! results come back as [`AppEvent`]s that the app drains in `logic()`.
+//!
+//! Library actions (star, trash, save, export, import, …) are *tasks*: each gets a
+//! [`TaskId`], reports its own progress, and ends with a typed [`TaskOutcome`], so two
+//! tasks running at once never overwrite each other's progress or result.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::error::Error;
 use crate::jobs::Waker;
 use crate::library::ImageRecord;
 use crate::secrets::{KeySource, KeyStatus};
+
+/// Identifies one background task for the lifetime of the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(u64);
+
+/// What kind of work a task does (for its progress line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    /// Favourites set or cleared.
+    Star,
+    /// Images moved to the trash.
+    Trash,
+    /// Images restored from the trash.
+    Restore,
+    /// The trash emptied.
+    EmptyTrash,
+    /// Rows whose file vanished removed.
+    RemoveMissing,
+    /// One image saved through "Save as…".
+    Save,
+    /// Several images exported to a folder.
+    Export,
+    /// Files imported.
+    Import,
+    /// Pending downloads retried.
+    RetryDownloads,
+    /// The file manager opened at an image.
+    ShowInFolder,
+}
+
+impl TaskKind {
+    /// The name used in translation keys (`task.<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Star => "star",
+            Self::Trash => "trash",
+            Self::Restore => "restore",
+            Self::EmptyTrash => "empty_trash",
+            Self::RemoveMissing => "remove_missing",
+            Self::Save => "save",
+            Self::Export => "export",
+            Self::Import => "import",
+            Self::RetryDownloads => "retry_downloads",
+            Self::ShowInFolder => "show_in_folder",
+        }
+    }
+
+    /// Whether a progress line is worth showing: long work the user waits for, not a
+    /// star or a trash that ends within a frame or two.
+    pub fn shows_progress(self) -> bool {
+        matches!(
+            self,
+            Self::Export | Self::Import | Self::EmptyTrash | Self::RetryDownloads
+        )
+    }
+}
+
+/// How a library task ended.
+#[derive(Debug)]
+pub enum TaskOutcome {
+    /// Favourites were set (`favorite`) or cleared on `count` images.
+    Starred {
+        /// Rows changed.
+        count: usize,
+        /// Set or cleared.
+        favorite: bool,
+    },
+    /// `ids` were moved to the trash (`count` of them were live).
+    Trashed {
+        /// The images asked for (what Undo restores).
+        ids: Vec<String>,
+        /// How many moved.
+        count: usize,
+    },
+    /// Images came back from the trash.
+    Restored {
+        /// How many.
+        count: usize,
+    },
+    /// The trash was emptied.
+    TrashEmptied {
+        /// Images deleted for good.
+        count: usize,
+    },
+    /// Rows whose file is gone were removed.
+    MissingRemoved {
+        /// How many.
+        count: usize,
+    },
+    /// One image was written by "Save as…".
+    Saved {
+        /// Where.
+        path: PathBuf,
+        /// No file dialog was available: it went to the export folder.
+        without_dialog: bool,
+    },
+    /// Images were exported to a folder.
+    Exported {
+        /// The folder.
+        dir: PathBuf,
+        /// Files written.
+        written: usize,
+        /// Files that failed, and why the first one did.
+        failed: Vec<Error>,
+        /// No folder dialog was available: they went to the export folder.
+        without_dialog: bool,
+    },
+    /// Files were imported.
+    Imported {
+        /// Images stored.
+        stored: usize,
+        /// Each file that failed, with why.
+        failed: Vec<(PathBuf, Error)>,
+    },
+    /// Pending downloads were retried.
+    DownloadsRetried {
+        /// Images stored now.
+        stored: usize,
+    },
+    /// The file manager was opened.
+    ShownInFolder,
+    /// The user cancelled the file dialog; nothing happened.
+    DialogCancelled,
+    /// The task failed as a whole.
+    Failed(Error),
+}
+
+impl TaskOutcome {
+    /// Whether the outcome changed library rows (so the gallery's query must run again).
+    /// Starring is not counted: the gallery updates its rows in place at once.
+    pub fn changed_rows(&self) -> bool {
+        match self {
+            Self::Trashed { count, .. }
+            | Self::Restored { count }
+            | Self::TrashEmptied { count }
+            | Self::MissingRemoved { count } => *count > 0,
+            Self::Imported { stored, .. } | Self::DownloadsRetried { stored } => *stored > 0,
+            // A failed star or trash left the shown rows out of step with the library.
+            Self::Failed(_) => true,
+            Self::Starred { .. }
+            | Self::Saved { .. }
+            | Self::Exported { .. }
+            | Self::ShownInFolder
+            | Self::DialogCancelled => false,
+        }
+    }
+}
 
 /// A result of background work, for the UI.
 pub enum AppEvent {
@@ -37,33 +190,43 @@ pub enum AppEvent {
         /// The pixels.
         image: Result<egui::ColorImage, Error>,
     },
-    /// A library action finished; the text says what happened.
-    Done(Result<String, Error>),
-    /// Images were moved to the trash (for Undo).
-    Trashed {
-        /// The images.
-        ids: Vec<String>,
-        /// How many moved, or why not.
-        result: Result<usize, Error>,
-    },
-    /// Files were imported.
-    Imported {
-        /// How many were stored.
-        stored: usize,
-        /// One line per file that failed.
-        failures: Vec<String>,
-    },
-    /// Progress of a long action.
+    /// A task made progress.
     Progress {
+        /// The task.
+        task: TaskId,
         /// Items done.
         done: usize,
         /// Items in all.
         total: usize,
     },
+    /// A task ended.
+    TaskDone {
+        /// The task.
+        task: TaskId,
+        /// How it ended.
+        outcome: TaskOutcome,
+    },
     /// Decoded pixels to put on the clipboard.
     Clipboard(Result<egui::ColorImage, Error>),
     /// The models known to the library (for the filter).
     Models(Result<Vec<String>, Error>),
+}
+
+/// Reports a task's progress from its worker thread.
+pub struct TaskProgress<'a> {
+    task: TaskId,
+    report: &'a dyn Fn(AppEvent),
+}
+
+impl TaskProgress<'_> {
+    /// `done` of `total` items are finished.
+    pub fn report(&self, done: usize, total: usize) {
+        (self.report)(AppEvent::Progress {
+            task: self.task,
+            done,
+            total,
+        });
+    }
 }
 
 /// Runs closures off the UI thread and collects their results.
@@ -72,6 +235,7 @@ pub struct Background {
     sender: Sender<AppEvent>,
     receiver: Receiver<AppEvent>,
     waker: Waker,
+    next_task: AtomicU64,
 }
 
 impl Background {
@@ -83,21 +247,16 @@ impl Background {
             sender,
             receiver,
             waker,
+            next_task: AtomicU64::new(1),
         }
     }
 
     /// Runs `work` on the blocking pool and delivers its event.
     pub fn spawn(&self, work: impl FnOnce() -> AppEvent + Send + 'static) {
-        let sender = self.sender.clone();
-        let waker = std::sync::Arc::clone(&self.waker);
-        self.runtime.spawn_blocking(move || {
-            if sender.send(work()).is_ok() {
-                waker();
-            }
-        });
+        self.spawn_reporting(move |_| work());
     }
 
-    /// Like [`Self::spawn`], for work that reports progress events before its result.
+    /// Like [`Self::spawn`], for work that reports events before its result.
     pub fn spawn_reporting(&self, work: impl FnOnce(&dyn Fn(AppEvent)) -> AppEvent + Send + 'static) {
         let sender = self.sender.clone();
         let waker = std::sync::Arc::clone(&self.waker);
@@ -109,6 +268,20 @@ impl Background {
             };
             report(work(&report));
         });
+    }
+
+    /// Starts a library task; its progress and its outcome arrive as
+    /// [`AppEvent::Progress`] and [`AppEvent::TaskDone`] with the returned id.
+    pub fn spawn_task(&self, work: impl FnOnce(&TaskProgress<'_>) -> TaskOutcome + Send + 'static) -> TaskId {
+        let task = TaskId(self.next_task.fetch_add(1, Ordering::Relaxed));
+        self.spawn_reporting(move |report| {
+            let progress = TaskProgress { task, report };
+            AppEvent::TaskDone {
+                task,
+                outcome: work(&progress),
+            }
+        });
+        task
     }
 
     /// The events that arrived since the last call.

@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::sync::lock;
+
 /// Asks the user for paths.
 pub trait FileDialogs: Send + Sync {
     /// Whether a dialog can be shown at all (on Linux: an XDG portal or zenity).
@@ -97,14 +99,14 @@ impl FileDialogs for ScriptedDialogs {
     }
 
     fn save_file(&self, _suggested_name: &str, _directory: Option<&Path>) -> Option<PathBuf> {
-        self.save_answers.lock().ok()?.pop_front().flatten()
+        lock(&self.save_answers).pop_front().flatten()
     }
 
     fn pick_folder(&self, _directory: Option<&Path>) -> Option<PathBuf> {
-        self.folder_answers.lock().ok()?.pop_front().flatten()
+        lock(&self.folder_answers).pop_front().flatten()
     }
 
     fn pick_images(&self) -> Option<Vec<PathBuf>> {
-        self.image_answers.lock().ok()?.pop_front().flatten()
+        lock(&self.image_answers).pop_front().flatten()
     }
 }

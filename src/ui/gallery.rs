@@ -172,7 +172,7 @@ pub fn gallery_ui(
     ui: &mut egui::Ui,
     gallery: &mut Gallery,
     thumbnails: &mut ThumbnailCache,
-    library: &Library,
+    library: &Arc<Library>,
     background: &Background,
     cell_size: f32,
     locale: &str,
@@ -307,7 +307,7 @@ fn cell_ui(
     look: CellLook,
     cell_size: f32,
     thumbnails: &mut ThumbnailCache,
-    library: &Library,
+    library: &Arc<Library>,
     background: &Background,
 ) -> egui::Response {
     let (rect, response) = ui.allocate_exact_size(egui::vec2(cell_size, cell_size), Sense::click());

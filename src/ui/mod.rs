@@ -19,24 +19,24 @@ pub mod viewer;
 
 use std::sync::Arc;
 
-use crate::cli::{ConnectionArgs, demo_latency};
-use crate::demo::DemoServer;
+use crate::connection::{Overrides, start_demo_server};
 use crate::error::{Error, Result};
 use crate::library::LibraryPaths;
 use crate::secrets::Secrets;
 use crate::ui::app::{AppDeps, PictorApp};
 
-/// The app icon, shown on the window and in the task bar.
 /// The provider's name for people, in `locale` ("Offline demo", "离线演示", …).
 pub(crate) fn provider_label(provider: crate::api::provider::Provider, locale: &str) -> String {
     rust_i18n::t!(format!("provider.{}", provider.name()), locale = locale).into_owned()
 }
 
+/// The app icon, shown on the window and in the task bar.
 const ICON_PNG: &[u8] = include_bytes!("../../icons/pictor.png");
 
 /// Opens the window and runs until it closes; returns the process exit code.
-pub fn run(connection: &ConnectionArgs) -> i32 {
-    match run_window(connection) {
+/// `overrides` apply to this run only and are never saved as preferences.
+pub fn run(overrides: Overrides) -> i32 {
+    match run_window(overrides) {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("error ({}): {}", err.kind, err.user_message("en"));
@@ -45,7 +45,7 @@ pub fn run(connection: &ConnectionArgs) -> i32 {
     }
 }
 
-fn run_window(connection: &ConnectionArgs) -> Result<()> {
+fn run_window(overrides: Overrides) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("pictor-worker")
@@ -53,13 +53,13 @@ fn run_window(connection: &ConnectionArgs) -> Result<()> {
         .build()
         .map_err(|err| Error::config(format!("cannot start the async runtime: {err}")))?;
     let library = Arc::new(crate::generate::open_library(LibraryPaths::from_env()?)?);
-    let demo = runtime.block_on(DemoServer::start(demo_latency()))?;
+    let demo_base_url = start_demo_server(runtime.handle())?;
     let deps = AppDeps {
         secrets: Secrets::from_environment(),
         library,
         runtime: runtime.handle().clone(),
-        connection: connection.clone(),
-        demo_base_url: demo.base_url(),
+        overrides,
+        demo_base_url,
         dialogs: Arc::new(crate::ui::dialogs::NativeDialogs::detect()),
     };
     let mut viewport = egui::ViewportBuilder::default()

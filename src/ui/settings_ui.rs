@@ -3,43 +3,20 @@
 use rust_i18n::t;
 
 use crate::api::provider::Provider;
+use crate::connection::Overrides;
 use crate::settings::{ExportFormat, LanguageChoice, Settings, ThemeChoice};
 use crate::ui::provider_label;
 
-/// Draws the settings form; returns true when anything changed.
-pub fn settings_ui(ui: &mut egui::Ui, settings: &mut Settings, locale: &str) -> bool {
+/// Draws the settings form over the saved preferences; returns true when anything
+/// changed. A connection value that this run's `overrides` replace is shown as the value
+/// in force, read-only, with a note that it comes from the command line and is not saved.
+pub fn settings_ui(ui: &mut egui::Ui, settings: &mut Settings, overrides: &Overrides, locale: &str) -> bool {
     let before = settings.clone();
     egui::Grid::new("settings-grid")
         .num_columns(2)
         .spacing([12.0, 8.0])
         .show(ui, |ui| {
-            let label = ui.label(t!("settings.provider", locale = locale));
-            egui::ComboBox::from_id_salt("settings-provider")
-                .selected_text(provider_label(settings.provider, locale))
-                .show_ui(ui, |ui| {
-                    for provider in Provider::ALL {
-                        ui.selectable_value(&mut settings.provider, provider, provider_label(provider, locale));
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.end_row();
-
-            let label = ui.label(t!("settings.base_url", locale = locale));
-            let hint = settings
-                .provider
-                .default_base_url()
-                .unwrap_or("https://router.example.com");
-            ui.add(egui::TextEdit::singleline(&mut settings.base_url).hint_text(hint))
-                .labelled_by(label.id);
-            ui.end_row();
-
-            ui.label("");
-            ui.checkbox(
-                &mut settings.allow_insecure_http,
-                t!("settings.insecure_http", locale = locale),
-            );
-            ui.end_row();
+            connection_rows_ui(ui, settings, overrides, locale);
 
             let label = ui.label(t!("settings.timeout", locale = locale));
             ui.add(
@@ -134,4 +111,75 @@ pub fn settings_ui(ui: &mut egui::Ui, settings: &mut Settings, locale: &str) -> 
             ui.end_row();
         });
     *settings != before
+}
+
+/// Provider, base URL and insecure http: editable preferences, or this run's override.
+fn connection_rows_ui(ui: &mut egui::Ui, settings: &mut Settings, overrides: &Overrides, locale: &str) {
+    let label = ui.label(t!("settings.provider", locale = locale));
+    match overrides.provider {
+        Some(provider) => overridden_ui(ui, &provider_label(provider, locale), locale).labelled_by(label.id),
+        None => egui::ComboBox::from_id_salt("settings-provider")
+            .selected_text(provider_label(settings.provider, locale))
+            .show_ui(ui, |ui| {
+                for provider in Provider::ALL {
+                    ui.selectable_value(&mut settings.provider, provider, provider_label(provider, locale));
+                }
+            })
+            .response
+            .labelled_by(label.id),
+    };
+    ui.end_row();
+
+    let label = ui.label(t!("settings.base_url", locale = locale));
+    let provider = overrides.provider.unwrap_or(settings.provider);
+    match &overrides.base_url {
+        Some(base_url) => overridden_ui(ui, base_url, locale).labelled_by(label.id),
+        None if overrides.provider.is_some_and(|p| p != settings.provider) => {
+            let own = provider.default_base_url().unwrap_or_default();
+            overridden_ui(ui, own, locale).labelled_by(label.id)
+        }
+        None => {
+            let hint = provider.default_base_url().unwrap_or("https://router.example.com");
+            ui.add(egui::TextEdit::singleline(&mut settings.base_url).hint_text(hint))
+                .labelled_by(label.id)
+        }
+    };
+    ui.end_row();
+
+    ui.label("");
+    if overrides.allow_insecure_http {
+        ui.vertical(|ui| {
+            ui.add_enabled(
+                false,
+                egui::Checkbox::new(&mut true, t!("settings.insecure_http", locale = locale)),
+            );
+            ui.label(
+                egui::RichText::new(t!("settings.from_command_line", locale = locale))
+                    .small()
+                    .weak(),
+            );
+        });
+    } else {
+        ui.checkbox(
+            &mut settings.allow_insecure_http,
+            t!("settings.insecure_http", locale = locale),
+        );
+    }
+    ui.end_row();
+}
+
+/// A value set for this run only: shown, not editable, with where it comes from.
+fn overridden_ui(ui: &mut egui::Ui, value: &str, locale: &str) -> egui::Response {
+    ui.vertical(|ui| {
+        let shown = if value.is_empty() { "—" } else { value };
+        let response = ui.label(egui::RichText::new(shown).strong());
+        ui.label(
+            egui::RichText::new(t!("settings.from_command_line", locale = locale))
+                .small()
+                .weak(),
+        )
+        .on_hover_text(t!("settings.from_command_line_hint", locale = locale));
+        response
+    })
+    .inner
 }

@@ -2,51 +2,33 @@
 //! the [`ThumbnailQueue`] off the UI thread; the UI only uploads finished pixels.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::imaging;
+use crate::library::{ImageRecord, Library};
 use crate::ui::background::Background;
 use crate::ui::thumbnail_queue::ThumbnailQueue;
 
-/// Where a thumbnail is, and the image to rebuild it from when it is missing.
+/// What a thumbnail is loaded from: the library and the image's record. The cached
+/// thumbnail is read, or rebuilt from the image by the library layer
+/// ([`crate::generate::load_thumbnail`]).
 #[derive(Clone, Debug)]
 pub struct ThumbnailSource {
-    /// The cached thumbnail file.
-    pub thumbnail: PathBuf,
-    /// The full image file.
-    pub image: PathBuf,
+    library: Arc<Library>,
+    record: ImageRecord,
 }
 
 impl ThumbnailSource {
-    /// The thumbnail and image files of `record` in `library`.
-    pub fn of(library: &crate::library::Library, record: &crate::library::ImageRecord) -> Self {
+    /// The thumbnail of `record` in `library`.
+    pub fn of(library: &Arc<Library>, record: &ImageRecord) -> Self {
         Self {
-            thumbnail: library.thumbnail_path(&record.id),
-            image: library.image_path(record),
+            library: Arc::clone(library),
+            record: record.clone(),
         }
     }
-}
 
-/// Reads the cached thumbnail; when it is missing or unreadable, rebuilds it from the
-/// image and writes it back (thumbnails are regenerable).
-fn load_or_regenerate(source: &ThumbnailSource) -> crate::Result<image::RgbaImage> {
-    if let Ok(bytes) = std::fs::read(&source.thumbnail)
-        && let Ok(rgba) = imaging::decode_thumbnail(&bytes)
-    {
-        return Ok(rgba);
+    fn load(&self) -> crate::Result<image::RgbaImage> {
+        crate::generate::load_thumbnail(&self.library, &self.record)
     }
-    let bytes = std::fs::read(&source.image)
-        .map_err(|err| crate::Error::storage(format!("cannot read {}", source.image.display()), err))?;
-    let image = imaging::decode(&bytes, &imaging::DecodeLimits::default())?;
-    let thumbnail = imaging::thumbnail(&image, imaging::THUMBNAIL_SIDE)?;
-    if let Some(dir) = source.thumbnail.parent()
-        && std::fs::create_dir_all(dir).is_ok()
-        && let Ok(encoded) = imaging::encode_thumbnail(&thumbnail)
-        && let Err(err) = crate::transfer::write_atomically(&source.thumbnail, &encoded)
-    {
-        tracing::debug!("thumbnail not cached: {}", err.message);
-    }
-    Ok(thumbnail)
 }
 
 /// Most thumbnail textures kept on the GPU at once.
@@ -113,7 +95,7 @@ impl ThumbnailCache {
         } else if !self.failed.contains(id) {
             self.loading.insert(id.to_owned());
             let load = move || {
-                load_or_regenerate(&paths).map(|rgba| {
+                paths.load().map(|rgba| {
                     let size = [rgba.width() as usize, rgba.height() as usize];
                     egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw())
                 })

@@ -268,7 +268,7 @@ fn metadata_ui(
                     (t!("viewer.provider", locale = locale), meta.provider.clone()),
                     (
                         t!("viewer.created", locale = locale),
-                        crate::cli::format_time(meta.created_ms),
+                        crate::metadata::rfc3339(meta.created_ms),
                     ),
                     (
                         t!("viewer.request_id", locale = locale),

@@ -1,34 +1,38 @@
 //! [`PictorApp`]: the eframe application. It owns plain state, draws it, sends slow work
 //! to the job queue or the background pool, and drains their events in `logic()`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use rust_i18n::t;
 
-use crate::api::client::{ApiClient, ClientConfig};
-use crate::api::provider::{Endpoint, Provider};
+use crate::api::client::ApiClient;
+use crate::api::provider::Provider;
 use crate::api::request::{GenerationRequest, ModelFamily, char_count};
-use crate::cli::ConnectionArgs;
-use crate::error::{Error, ErrorKind};
+use crate::connection::{Connection, Overrides};
+use crate::error::Error;
 use crate::generate::Generator;
 use crate::jobs::{JobEvent, Jobs, Waker};
 use crate::library::Library;
 use crate::secrets::{KeySource, KeyStatus, Secrets};
 use crate::settings::{Settings, ThemeChoice};
-use crate::ui::background::{AppEvent, Background};
+use crate::ui::background::{AppEvent, Background, TaskId, TaskKind};
 use crate::ui::compose::{ComposeAction, ComposeForm, compose_ui};
 use crate::ui::dialogs::FileDialogs;
 use crate::ui::gallery::{Gallery, gallery_ui};
 use crate::ui::gallery_toolbar::{DateFilter, ToolbarState, gallery_toolbar_ui};
 use crate::ui::job_cards::{CardAction, CardState, JobCard, job_cards_ui};
 use crate::ui::key_dialog::{KeyDialog, KeyDialogAction, key_dialog_ui};
-use crate::ui::settings_ui::settings_ui;
 use crate::ui::thumbnails::{DEFAULT_CAPACITY, ThumbnailCache};
 use crate::ui::viewer::Viewer;
 
+mod events;
+mod keyboard;
 mod library_actions;
+mod panels;
+mod transfers;
 
 const SETTINGS_KEY: &str = "pictor-settings";
 const COMPOSE_KEY: &str = "pictor-compose";
@@ -41,8 +45,8 @@ pub struct AppDeps {
     pub library: Arc<Library>,
     /// The tokio runtime all background work runs on.
     pub runtime: tokio::runtime::Handle,
-    /// Command-line overrides of provider and base URL.
-    pub connection: ConnectionArgs,
+    /// This run's overrides of provider, base URL and insecure http (never saved).
+    pub overrides: Overrides,
     /// Base URL of the running demo server.
     pub demo_base_url: String,
     /// File dialogs (native, or scripted in tests).
@@ -57,13 +61,16 @@ pub struct PictorApp {
     jobs: Jobs,
     job_events: Receiver<JobEvent>,
     cards: Vec<JobCard>,
+    /// The saved preferences (what `save` writes); the connection in force is these
+    /// plus `overrides`, see [`PictorApp::connection`].
     settings: Settings,
+    overrides: Overrides,
     form: ComposeForm,
     key: Option<KeyStatus>,
     key_dialog: Option<KeyDialog>,
     settings_open: bool,
     demo_base_url: String,
-    client: Option<(ClientSpec, ApiClient)>,
+    client: Option<(Connection, ApiClient)>,
     thumbnails: ThumbnailCache,
     gallery: Gallery,
     notice: Option<Notice>,
@@ -73,10 +80,19 @@ pub struct PictorApp {
     undo: Vec<Vec<String>>,
     models: Vec<String>,
     date_filter: DateFilter,
-    progress: Option<(usize, usize)>,
+    /// Library tasks still running, each with its own progress.
+    tasks: BTreeMap<TaskId, RunningTask>,
+    /// One line per file of the last import that failed.
     import_failures: Vec<String>,
     /// "Empty trash" was clicked and waits for the user's confirmation.
     confirm_empty_trash: bool,
+}
+
+/// A library task that has not ended yet.
+struct RunningTask {
+    kind: TaskKind,
+    done: usize,
+    total: usize,
 }
 
 /// A short message at the bottom of the window.
@@ -87,20 +103,11 @@ struct Notice {
     offer_remove_missing: bool,
 }
 
-/// What a cached client was built for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct ClientSpec {
-    provider: Provider,
-    base_url: String,
-    timeout_secs: u64,
-    allow_insecure_http: bool,
-}
-
 impl PictorApp {
     /// Builds the app: restores settings and the form, starts reading the key status.
     pub fn new(cc: &eframe::CreationContext<'_>, deps: AppDeps) -> Self {
         crate::ui::fonts::install_fonts(&cc.egui_ctx);
-        let mut settings: Settings = cc
+        let settings: Settings = cc
             .storage
             .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
             .unwrap_or_default();
@@ -108,13 +115,6 @@ impl PictorApp {
             .storage
             .and_then(|s| eframe::get_value(s, COMPOSE_KEY))
             .unwrap_or_default();
-        if let Some(provider) = deps.connection.provider {
-            settings.provider = provider;
-        }
-        if let Some(base_url) = &deps.connection.base_url {
-            settings.base_url = base_url.clone();
-        }
-        settings.allow_insecure_http |= deps.connection.allow_insecure_http;
         let ctx = cc.egui_ctx.clone();
         let waker: Waker = Arc::new(move || ctx.request_repaint());
         let (jobs, job_events) = Jobs::new(deps.runtime.clone(), settings.concurrency, Arc::clone(&waker));
@@ -127,6 +127,7 @@ impl PictorApp {
             job_events,
             cards: Vec::new(),
             settings,
+            overrides: deps.overrides,
             form,
             key: None,
             key_dialog: None,
@@ -142,7 +143,7 @@ impl PictorApp {
             undo: Vec::new(),
             models: Vec::new(),
             date_filter: DateFilter::Any,
-            progress: None,
+            tasks: BTreeMap::new(),
             import_failures: Vec::new(),
             confirm_empty_trash: false,
         };
@@ -168,9 +169,29 @@ impl PictorApp {
         self.settings.language.locale()
     }
 
+    /// The connection in force: the saved preferences with this run's overrides.
+    pub fn connection(&self) -> Connection {
+        Connection::effective(&self.settings, &self.overrides)
+    }
+
+    /// The provider requests go to now.
+    fn provider(&self) -> Provider {
+        self.overrides.provider.unwrap_or(self.settings.provider)
+    }
+
+    /// Makes `provider` the provider: the user chose it here, so it is saved and any
+    /// command-line provider of this run stops applying.
+    fn choose_provider(&mut self, provider: Provider) {
+        if self.overrides.provider.is_some_and(|p| p != provider) {
+            self.overrides.provider = None;
+            self.overrides.base_url = None;
+        }
+        self.settings.provider = provider;
+    }
+
     fn refresh_key_status(&mut self) {
         let secrets = self.secrets.clone();
-        let provider = self.settings.provider;
+        let provider = self.provider();
         self.background
             .spawn(move || AppEvent::KeyStatus(secrets.status(provider)));
     }
@@ -196,7 +217,7 @@ impl PictorApp {
         if used > limit {
             return Some(t!("compose.reason.too_long", locale = locale, used = used, limit = limit).into_owned());
         }
-        if self.settings.provider.needs_key() {
+        if self.provider().needs_key() {
             match &self.key {
                 None => return Some(t!("compose.reason.checking_key", locale = locale).into_owned()),
                 Some(status) if status.key.is_none() => {
@@ -210,50 +231,24 @@ impl PictorApp {
             .map(|err| err.user_message(locale))
     }
 
+    /// The HTTP client for the connection in force (rebuilt only when it changed).
     pub(super) fn client(&mut self) -> Result<ApiClient, Error> {
-        let spec = ClientSpec {
-            provider: self.settings.provider,
-            base_url: if self.settings.provider == Provider::Demo {
-                self.demo_base_url.clone()
-            } else {
-                self.settings.base_url.trim().to_owned()
-            },
-            timeout_secs: self.settings.timeout_secs,
-            allow_insecure_http: self.settings.allow_insecure_http,
-        };
+        let connection = self.connection();
         if let Some((cached, client)) = &self.client
-            && *cached == spec
+            && *cached == connection
         {
             return Ok(client.clone());
         }
-        let base_url = Some(spec.base_url.as_str()).filter(|b| !b.is_empty());
-        let endpoint = Endpoint::new(spec.provider, base_url, spec.allow_insecure_http)?;
-        let config = ClientConfig {
-            total_timeout: Duration::from_secs(spec.timeout_secs),
-            ..ClientConfig::default()
-        };
-        let client = ApiClient::new(endpoint, config)?;
-        self.client = Some((spec, client.clone()));
+        let client = connection.client(Some(&self.demo_base_url))?;
+        self.client = Some((connection, client.clone()));
         Ok(client)
     }
 
     fn generator(&mut self) -> Result<Generator, Error> {
         let client = self.client()?;
-        let key = if self.settings.provider.needs_key() {
-            Some(
-                self.key
-                    .as_ref()
-                    .and_then(|k| k.key.clone())
-                    .ok_or_else(|| Error::new(ErrorKind::Auth, ""))?,
-            )
-        } else {
-            None
-        };
-        Ok(Generator {
-            client,
-            key,
-            library: Arc::clone(&self.library),
-        })
+        let key = self.key.as_ref().and_then(|k| k.key.clone());
+        let key = if self.provider().needs_key() { key } else { None };
+        Generator::new(client, key, Arc::clone(&self.library))
     }
 
     /// Queues the form's images (one job per image).
@@ -291,77 +286,11 @@ impl PictorApp {
         });
     }
 
-    fn handle_job_event(&mut self, event: JobEvent) {
-        let id = match &event {
-            JobEvent::Queued(id) | JobEvent::Started(id) | JobEvent::Cancelled(id) => *id,
-            JobEvent::Retrying { id, .. } | JobEvent::Finished { id, .. } | JobEvent::Failed { id, .. } => *id,
-        };
-        if let JobEvent::Finished { images, .. } = &event {
-            self.gallery.prepend(images);
-            if images.iter().any(|image| !self.models.contains(&image.meta.model)) {
-                self.refresh_models();
-            }
-        }
-        if let Some(card) = self.cards.iter_mut().find(|c| c.id == id) {
-            card.apply(&event);
-        }
-    }
-
-    fn handle_app_event(&mut self, ctx: &egui::Context, event: AppEvent) {
-        match event {
-            AppEvent::KeyStatus(Ok(status)) => {
-                let missing = status.key.is_none() && self.settings.provider.needs_key();
-                self.key = Some(status);
-                if missing && self.key_dialog.is_none() {
-                    self.key_dialog = Some(KeyDialog {
-                        provider: self.settings.provider,
-                        ..KeyDialog::default()
-                    });
-                }
-            }
-            AppEvent::KeyStatus(Err(err)) => {
-                self.key = Some(KeyStatus {
-                    key: None,
-                    source: KeySource::None,
-                });
-                let message = err.user_message(self.locale());
-                self.notify(message);
-            }
-            AppEvent::KeySaved(result) => match result {
-                Ok(_) => {
-                    self.key_dialog = None;
-                    self.refresh_key_status();
-                }
-                Err(err) => {
-                    let message = err.user_message(self.locale());
-                    match &mut self.key_dialog {
-                        Some(dialog) => {
-                            dialog.saving = false;
-                            dialog.error = Some(message);
-                        }
-                        None => self.notify(message),
-                    }
-                }
-            },
-            AppEvent::Gallery { generation, records } => match records {
-                Ok(records) => self.gallery.receive(generation, records),
-                Err(err) => {
-                    self.gallery.loading = false;
-                    let message = err.user_message(self.locale());
-                    self.notify(message);
-                }
-            },
-            AppEvent::Thumbnail { id, image } => self.thumbnails.insert(ctx, id, image),
-            AppEvent::ThumbnailsDropped(ids) => self.thumbnails.dropped(&ids),
-            other => self.handle_library_event(ctx, other),
-        }
-    }
-
     fn handle_key_action(&mut self, action: KeyDialogAction) {
         match action {
             KeyDialogAction::Save { provider, key, persist } => {
-                if provider != self.settings.provider {
-                    self.settings.provider = provider;
+                if provider != self.provider() {
+                    self.choose_provider(provider);
                     self.key = None;
                 }
                 let secrets = self.secrets.clone();
@@ -374,7 +303,7 @@ impl PictorApp {
                     .spawn(move || AppEvent::KeySaved(secrets.forget(provider).map(|()| KeySource::None)));
             }
             KeyDialogAction::UseDemo => {
-                self.settings.provider = Provider::Demo;
+                self.choose_provider(Provider::Demo);
                 self.key_dialog = None;
                 self.refresh_key_status();
             }
@@ -407,8 +336,8 @@ impl PictorApp {
     }
 
     fn open_key_dialog(&mut self) {
-        let provider = if self.settings.provider.needs_key() {
-            self.settings.provider
+        let provider = if self.provider().needs_key() {
+            self.provider()
         } else {
             Provider::AppleRouter
         };
@@ -428,125 +357,6 @@ impl PictorApp {
             ThemeChoice::Light => egui::ThemePreference::Light,
         });
         self.applied_theme = Some(self.settings.theme);
-    }
-
-    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
-        let locale = self.locale();
-        ui.horizontal(|ui| {
-            ui.heading("Pictor");
-            ui.separator();
-            ui.label(crate::ui::provider_label(self.settings.provider, locale));
-            if self.settings.provider == Provider::Demo {
-                ui.label(egui::RichText::new(t!("top.demo_badge", locale = locale)).color(ui.visuals().warn_fg_color));
-            }
-            ui.separator();
-            let key_text = match &self.key {
-                _ if !self.settings.provider.needs_key() => t!("top.key_not_needed", locale = locale).into_owned(),
-                None => t!("top.key_checking", locale = locale).into_owned(),
-                Some(KeyStatus { key: Some(key), source }) => {
-                    let place = t!(format!("key_source.{}", source.as_str()), locale = locale);
-                    t!("top.key_from", locale = locale, place = place, key = key.masked()).into_owned()
-                }
-                Some(KeyStatus { key: None, .. }) => t!("top.key_none", locale = locale).into_owned(),
-            };
-            if ui
-                .link(key_text)
-                .on_hover_text(t!("top.key_hint", locale = locale))
-                .clicked()
-            {
-                self.open_key_dialog();
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button(t!("top.settings", locale = locale)).clicked() {
-                    self.settings_open = !self.settings_open;
-                }
-                let running = self.cards.iter().filter(|c| c.is_active()).count();
-                if running > 0 {
-                    ui.label(t!("top.running", locale = locale, count = running));
-                }
-            });
-        });
-    }
-
-    fn settings_window_ui(&mut self, ctx: &egui::Context) {
-        if !self.settings_open {
-            return;
-        }
-        let locale = self.locale();
-        let mut open = true;
-        let mut changed = false;
-        egui::Window::new(t!("settings.title", locale = locale))
-            .open(&mut open)
-            .pivot(egui::Align2::RIGHT_TOP)
-            .default_pos(ctx.content_rect().right_top() + egui::vec2(-12.0, 40.0))
-            .collapsible(false)
-            .resizable(false)
-            .show(ctx, |ui| {
-                changed = settings_ui(ui, &mut self.settings, locale);
-            });
-        self.settings_open = open;
-        if changed {
-            self.jobs.set_concurrency(self.settings.concurrency);
-            if self.key.as_ref().is_some()
-                && self
-                    .client
-                    .as_ref()
-                    .is_some_and(|(spec, _)| spec.provider != self.settings.provider)
-            {
-                self.key = None;
-                self.refresh_key_status();
-            }
-        }
-    }
-
-    fn notice_ui(&mut self, ctx: &egui::Context) {
-        let locale = self.locale();
-        let Some(notice) = &self.notice else { return };
-        let lifetime = if notice.offer_undo || notice.offer_remove_missing {
-            20
-        } else {
-            8
-        };
-        if notice.since.elapsed() > Duration::from_secs(lifetime) {
-            self.notice = None;
-            return;
-        }
-        let (text, offer_undo, offer_remove) = (notice.text.clone(), notice.offer_undo, notice.offer_remove_missing);
-        let mut undo = false;
-        let mut remove_missing = false;
-        let mut close = false;
-        egui::Area::new(egui::Id::unique("notice"))
-            .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -16.0))
-            .show(ctx, |ui| {
-                egui::Frame::popup(ui.style()).show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        ui.label(text);
-                        if offer_undo && ui.button(t!("gallery.undo", locale = locale)).clicked() {
-                            undo = true;
-                        }
-                        if offer_remove && ui.button(t!("gallery.remove_missing", locale = locale)).clicked() {
-                            remove_missing = true;
-                        }
-                        if ui
-                            .small_button("×")
-                            .on_hover_text(t!("job.dismiss", locale = locale))
-                            .clicked()
-                        {
-                            close = true;
-                        }
-                    });
-                });
-            });
-        if undo {
-            self.undo_last_delete();
-        }
-        if remove_missing {
-            self.remove_missing();
-        }
-        if close || undo || remove_missing {
-            self.notice = None;
-        }
-        ctx.request_repaint_after(Duration::from_secs(1));
     }
 }
 
@@ -611,9 +421,7 @@ impl eframe::App for PictorApp {
             for action in toolbar {
                 self.handle_toolbar_action(action);
             }
-            if let Some((done, total)) = self.progress {
-                ui.add(egui::ProgressBar::new(done as f32 / total.max(1) as f32).text(format!("{done} / {total}")));
-            }
+            self.tasks_ui(ui);
             ui.separator();
             if !self.cards.is_empty() {
                 let library = Arc::clone(&self.library);
@@ -668,7 +476,7 @@ impl eframe::App for PictorApp {
 
 /// Read access to the app's state (for tests and tools).
 impl PictorApp {
-    /// The current settings.
+    /// The saved preferences (without this run's overrides; see [`Self::connection`]).
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -723,9 +531,14 @@ impl PictorApp {
         self.gallery.loading
     }
 
-    /// Whether background work (export, import, save) is in progress or a notice shows.
+    /// The notice showing at the bottom of the window, if any.
     pub fn notice_text(&self) -> Option<&str> {
         self.notice.as_ref().map(|n| n.text.as_str())
+    }
+
+    /// How many library tasks (save, export, import, star, …) are still running.
+    pub fn running_tasks(&self) -> usize {
+        self.tasks.len()
     }
 
     /// The gallery's records.

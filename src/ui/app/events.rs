@@ -1,0 +1,197 @@
+//! Everything that comes back to the window: job events, background results, and the
+//! typed outcome of each library task turned into a notice and, only when rows changed,
+//! a new gallery query.
+
+use std::time::Instant;
+
+use rust_i18n::t;
+
+use super::{Notice, PictorApp};
+use crate::error::Error;
+use crate::jobs::JobEvent;
+use crate::secrets::{KeySource, KeyStatus};
+use crate::ui::background::{AppEvent, TaskOutcome};
+use crate::ui::key_dialog::KeyDialog;
+
+impl PictorApp {
+    pub(super) fn handle_job_event(&mut self, event: JobEvent) {
+        let id = match &event {
+            JobEvent::Queued(id) | JobEvent::Started(id) | JobEvent::Cancelled(id) => *id,
+            JobEvent::Retrying { id, .. } | JobEvent::Finished { id, .. } | JobEvent::Failed { id, .. } => *id,
+        };
+        if let JobEvent::Finished { images, .. } = &event {
+            self.gallery.prepend(images);
+            if images.iter().any(|image| !self.models.contains(&image.meta.model)) {
+                self.refresh_models();
+            }
+        }
+        if let Some(card) = self.cards.iter_mut().find(|c| c.id == id) {
+            card.apply(&event);
+        }
+    }
+
+    pub(super) fn handle_app_event(&mut self, ctx: &egui::Context, event: AppEvent) {
+        match event {
+            AppEvent::KeyStatus(Ok(status)) => {
+                let missing = status.key.is_none() && self.provider().needs_key();
+                self.key = Some(status);
+                if missing && self.key_dialog.is_none() {
+                    self.key_dialog = Some(KeyDialog {
+                        provider: self.provider(),
+                        ..KeyDialog::default()
+                    });
+                }
+            }
+            AppEvent::KeyStatus(Err(err)) => {
+                self.key = Some(KeyStatus {
+                    key: None,
+                    source: KeySource::None,
+                });
+                self.notify_error(&err);
+            }
+            AppEvent::KeySaved(result) => match result {
+                Ok(_) => {
+                    self.key_dialog = None;
+                    self.refresh_key_status();
+                }
+                Err(err) => {
+                    let message = err.user_message(self.locale());
+                    match &mut self.key_dialog {
+                        Some(dialog) => {
+                            dialog.saving = false;
+                            dialog.error = Some(message);
+                        }
+                        None => self.notify(message),
+                    }
+                }
+            },
+            AppEvent::Gallery { generation, records } => match records {
+                Ok(records) => self.gallery.receive(generation, records),
+                Err(err) => {
+                    self.gallery.loading = false;
+                    self.notify_error(&err);
+                }
+            },
+            AppEvent::Thumbnail { id, image } => self.thumbnails.insert(ctx, id, image),
+            AppEvent::ThumbnailsDropped(ids) => self.thumbnails.dropped(&ids),
+            AppEvent::FullImage { id, image } => {
+                if let Some(viewer) = self.viewer.as_mut().filter(|v| v.id == id) {
+                    match image {
+                        Ok(image) => {
+                            viewer.texture = Some(ctx.load_texture("viewer-full", image, egui::TextureOptions::LINEAR))
+                        }
+                        Err(err) => viewer.failed = Some(err.user_message(self.settings.language.locale())),
+                    }
+                }
+            }
+            AppEvent::Progress { task, done, total } => {
+                if let Some(running) = self.tasks.get_mut(&task) {
+                    running.done = done;
+                    running.total = total;
+                }
+            }
+            AppEvent::TaskDone { task, outcome } => {
+                self.tasks.remove(&task);
+                self.handle_task_outcome(outcome);
+            }
+            AppEvent::Clipboard(result) => match result {
+                Ok(image) => {
+                    ctx.copy_image(image);
+                    let text = t!("gallery.copied", locale = self.locale()).into_owned();
+                    self.notify(text);
+                }
+                Err(err) => self.notify_error(&err),
+            },
+            AppEvent::Models(Ok(models)) => self.models = models,
+            AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
+        }
+    }
+
+    /// Tells the user how a library task ended, and re-runs the gallery's query only when
+    /// the task changed rows.
+    pub(super) fn handle_task_outcome(&mut self, outcome: TaskOutcome) {
+        let locale = self.locale();
+        if outcome.changed_rows() {
+            self.refresh_gallery();
+        }
+        match outcome {
+            TaskOutcome::Starred { .. } | TaskOutcome::ShownInFolder | TaskOutcome::DialogCancelled => {}
+            TaskOutcome::Trashed { ids, count } => {
+                let text = t!("gallery.trashed", locale = locale, count = count).into_owned();
+                self.undo.push(ids);
+                self.notice = Some(Notice {
+                    text,
+                    since: Instant::now(),
+                    offer_undo: true,
+                    offer_remove_missing: false,
+                });
+            }
+            TaskOutcome::Restored { count } => self.notify(t!("gallery.restored", locale = locale, count = count)),
+            TaskOutcome::TrashEmptied { count } => self.notify(t!("gallery.emptied", locale = locale, count = count)),
+            TaskOutcome::MissingRemoved { count } => {
+                self.notify(t!("gallery.removed_missing", locale = locale, count = count));
+            }
+            TaskOutcome::Saved { path, without_dialog } => {
+                let key = if without_dialog {
+                    "gallery.saved_no_dialog"
+                } else {
+                    "gallery.saved"
+                };
+                self.notify(t!(key, locale = locale, path = path.display()));
+            }
+            TaskOutcome::Exported {
+                dir,
+                written,
+                failed,
+                without_dialog,
+            } => {
+                let key = if without_dialog {
+                    "gallery.exported_no_dialog"
+                } else {
+                    "gallery.exported"
+                };
+                let exported = t!(key, locale = locale, count = written, path = dir.display());
+                match failed.first() {
+                    None => self.notify(exported),
+                    Some(first) if written == 0 => self.notify_error(first),
+                    // Some were written: say how many and why the first of the others was not.
+                    Some(first) => self.notify(t!(
+                        "gallery.exported_some_failed",
+                        locale = locale,
+                        exported = exported,
+                        failed = failed.len(),
+                        error = first.user_message(locale)
+                    )),
+                }
+            }
+            TaskOutcome::Imported { stored, failed } => {
+                self.notify(t!(
+                    "gallery.imported",
+                    locale = locale,
+                    count = stored,
+                    failed = failed.len()
+                ));
+                self.import_failures = failed
+                    .iter()
+                    .map(|(path, err)| format!("{}: {}", path.display(), err.user_message(locale)))
+                    .collect();
+                if stored > 0 {
+                    self.refresh_models();
+                }
+            }
+            TaskOutcome::DownloadsRetried { stored } => {
+                if stored > 0 {
+                    self.notify(t!("gallery.pending_saved", locale = locale, count = stored));
+                    self.refresh_models();
+                }
+            }
+            TaskOutcome::Failed(err) => self.notify_error(&err),
+        }
+    }
+
+    /// Shows `err`'s short message in the UI language.
+    pub(super) fn notify_error(&mut self, err: &Error) {
+        let message = err.user_message(self.locale());
+        self.notify(message);
+    }
+}

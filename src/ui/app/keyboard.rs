@@ -1,0 +1,76 @@
+//! The gallery's keyboard: arrows and Home/End move the focus (Shift extends the
+//! selection), Enter opens, Ctrl+A selects all, Delete trashes, F stars, Ctrl+Z undoes.
+
+use super::PictorApp;
+use crate::ui::gallery_nav::FocusStep;
+
+impl PictorApp {
+    /// Keyboard shortcuts of the grid: arrows, Home/End (Shift extends), Enter opens,
+    /// Ctrl+A, Delete, F, Ctrl+Z.
+    pub(super) fn gallery_keys(&mut self, ui: &egui::Ui) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let (select_all, delete, favorite, undo) = ui.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::A),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::Delete),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::F),
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z),
+            )
+        });
+        if select_all {
+            self.gallery.select_all();
+        }
+        if delete && !self.gallery.selected.is_empty() && !self.gallery.query.trash {
+            self.trash(self.selection());
+        }
+        if favorite && !self.gallery.selected.is_empty() {
+            let all_starred = self
+                .gallery
+                .records
+                .iter()
+                .filter(|r| self.gallery.selected.contains(&r.id))
+                .all(|r| r.favorite);
+            self.set_favorite(self.selection(), !all_starred);
+        }
+        if undo {
+            self.undo_last_delete();
+        }
+        // In the order pressed, each repeat counted; Ctrl, Alt or Cmd make it another shortcut.
+        let (moves, open) = ui.input_mut(|i| {
+            let mut moves = Vec::new();
+            let mut open = false;
+            i.events.retain(|event| {
+                let egui::Event::Key {
+                    key,
+                    pressed: true,
+                    modifiers,
+                    ..
+                } = event
+                else {
+                    return true;
+                };
+                if modifiers.ctrl || modifiers.alt || modifiers.command || modifiers.mac_cmd {
+                    return true;
+                }
+                if let Some(step) = FocusStep::of_key(*key) {
+                    moves.push((step, modifiers.shift));
+                    false
+                } else if *key == egui::Key::Enter && !modifiers.shift {
+                    open = true;
+                    false
+                } else {
+                    true
+                }
+            });
+            (moves, open)
+        });
+        for (step, extend) in moves {
+            self.gallery.move_focus(step, extend);
+        }
+        if open && let Some(index) = self.gallery.focus {
+            self.open_viewer(index);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Files in and out of the window: Save as…, Export selected…, Import… and dropped
+//! files, through the native dialogs (or the export folder when none exists). Each runs
+//! as a background task with its own progress and a typed outcome.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rust_i18n::t;
+
+use super::PictorApp;
+use crate::error::Error;
+use crate::imaging::{self, DecodeLimits};
+use crate::library::ImageRecord;
+use crate::settings::ExportFormat;
+use crate::transfer;
+use crate::ui::background::{TaskKind, TaskOutcome, TaskProgress};
+
+impl PictorApp {
+    pub(super) fn export_dir(&self) -> PathBuf {
+        self.settings.export_dir.clone().unwrap_or_else(default_export_dir)
+    }
+
+    /// "Save as…": the dialog and the write run on a worker; without a dialog backend the
+    /// copy goes to the default export folder and the notice says so.
+    pub(super) fn save_as(&mut self, record: ImageRecord) {
+        let format = self.settings.export_format;
+        let quality = self.settings.export_quality;
+        let name = transfer::file_name(&self.settings.file_name_template, &record, format);
+        let export_dir = self.export_dir();
+        let dialogs = Arc::clone(&self.dialogs);
+        let library = Arc::clone(&self.library);
+        self.start_task(TaskKind::Save, move |_| {
+            let (target, without_dialog) = if dialogs.available() {
+                match dialogs.save_file(&name, Some(&export_dir)) {
+                    Some(path) => (path, false),
+                    None => return TaskOutcome::DialogCancelled,
+                }
+            } else {
+                (transfer::unique_path(&export_dir.join(&name)), true)
+            };
+            let format = format_for_path(&target).unwrap_or(format);
+            match transfer::save_as(&library, &record, format, quality, &target) {
+                Ok(path) => TaskOutcome::Saved { path, without_dialog },
+                Err(err) => TaskOutcome::Failed(err),
+            }
+        });
+    }
+
+    /// Exports the selection to a folder chosen in a dialog (or the export folder when
+    /// no dialog backend exists), with progress; the outcome counts what failed.
+    pub(super) fn export_selected(&mut self) {
+        let records: Vec<ImageRecord> = self
+            .gallery
+            .records
+            .iter()
+            .filter(|r| self.gallery.selected.contains(&r.id))
+            .cloned()
+            .collect();
+        if records.is_empty() {
+            return;
+        }
+        let format = self.settings.export_format;
+        let quality = self.settings.export_quality;
+        let template = self.settings.file_name_template.clone();
+        let export_dir = self.export_dir();
+        let dialogs = Arc::clone(&self.dialogs);
+        let library = Arc::clone(&self.library);
+        self.start_task(TaskKind::Export, move |progress| {
+            let (dir, without_dialog) = if dialogs.available() {
+                match dialogs.pick_folder(Some(&export_dir)) {
+                    Some(dir) => (dir, false),
+                    None => return TaskOutcome::DialogCancelled,
+                }
+            } else {
+                (export_dir, true)
+            };
+            let report = |done, total| progress.report(done, total);
+            match transfer::export_many(&library, &records, &dir, format, quality, &template, &report) {
+                Ok(results) => {
+                    let written = results.iter().filter(|result| result.is_ok()).count();
+                    TaskOutcome::Exported {
+                        dir,
+                        written,
+                        failed: results.into_iter().filter_map(Result::err).collect(),
+                        without_dialog,
+                    }
+                }
+                Err(err) => TaskOutcome::Failed(err),
+            }
+        });
+    }
+
+    pub(super) fn import_through_dialog(&mut self) {
+        if !self.dialogs.available() {
+            let message = t!("gallery.no_dialog_import", locale = self.locale()).into_owned();
+            self.notify(message);
+            return;
+        }
+        let dialogs = Arc::clone(&self.dialogs);
+        let library = Arc::clone(&self.library);
+        self.start_task(TaskKind::Import, move |progress| match dialogs.pick_images() {
+            Some(paths) => import_all(&library, &paths, progress),
+            None => TaskOutcome::DialogCancelled,
+        });
+    }
+
+    /// Imports files dropped on the window.
+    pub(super) fn accept_dropped_files(&mut self, ctx: &egui::Context) {
+        let paths: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !paths.is_empty() {
+            self.import_paths(paths);
+        }
+    }
+
+    /// Imports `paths` in the background (also used by drag and drop).
+    pub fn import_paths(&mut self, paths: Vec<PathBuf>) {
+        let library = Arc::clone(&self.library);
+        self.start_task(TaskKind::Import, move |progress| import_all(&library, &paths, progress));
+    }
+}
+
+/// Imports every path, reporting progress; failures are kept per file.
+fn import_all(library: &crate::library::Library, paths: &[PathBuf], progress: &TaskProgress<'_>) -> TaskOutcome {
+    let mut stored = 0;
+    let mut failed = Vec::new();
+    for (index, path) in paths.iter().enumerate() {
+        match transfer::import_file(library, path) {
+            Ok(_) => stored += 1,
+            Err(err) => failed.push((path.clone(), err)),
+        }
+        progress.report(index + 1, paths.len());
+    }
+    TaskOutcome::Imported { stored, failed }
+}
+
+/// The full-size pixels of a stored image, for the viewer and the clipboard.
+pub(super) fn decode_full(library: &crate::library::Library, record: &ImageRecord) -> Result<egui::ColorImage, Error> {
+    let path = library.image_path(record);
+    let bytes = std::fs::read(&path).map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?;
+    let rgba = imaging::decode(&bytes, &DecodeLimits::default())?.to_rgba8();
+    Ok(egui::ColorImage::from_rgba_unmultiplied(
+        [rgba.width() as usize, rgba.height() as usize],
+        rgba.as_raw(),
+    ))
+}
+
+/// The export format a chosen file name asks for.
+fn format_for_path(path: &Path) -> Option<ExportFormat> {
+    match path.extension()?.to_string_lossy().to_ascii_lowercase().as_str() {
+        "png" => Some(ExportFormat::Png),
+        "jpg" | "jpeg" => Some(ExportFormat::Jpeg),
+        "webp" => Some(ExportFormat::WebP),
+        _ => None,
+    }
+}
+
+/// The Pictures folder (or the home folder), under `Pictor`.
+fn default_export_dir() -> PathBuf {
+    let base = directories::UserDirs::new()
+        .and_then(|dirs| {
+            dirs.picture_dir()
+                .map(Path::to_path_buf)
+                .or_else(|| Some(dirs.home_dir().to_path_buf()))
+        })
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("Pictor")
+}
+
+/// Opens the system file manager at `file` (selected where the OS can). Runs on the
+/// background pool: it starts a process and waits for the launcher to hand over.
+pub(super) fn show_in_folder(file: &Path) -> crate::Result<()> {
+    let folder = file.parent().unwrap_or(file).to_owned();
+    let mut command = if cfg!(target_os = "macos") {
+        let mut command = std::process::Command::new("open");
+        command.arg("-R").arg(file);
+        command
+    } else if cfg!(target_os = "windows") {
+        let mut command = std::process::Command::new("explorer");
+        command.arg(format!("/select,{}", file.display()));
+        command
+    } else {
+        let mut command = std::process::Command::new("xdg-open");
+        command.arg(&folder);
+        command
+    };
+    let cannot_open = || Error::config(format!("cannot open the folder {}", folder.display()));
+    let status = command
+        .stdin(std::process::Stdio::null())
+        .status()
+        .map_err(|err| cannot_open().with_details(err.to_string()))?;
+    // Explorer's exit code says nothing about success; the others' do.
+    if status.success() || cfg!(target_os = "windows") {
+        Ok(())
+    } else {
+        Err(cannot_open().with_details(format!("the file manager launcher exited with {status}")))
+    }
+}
