@@ -599,3 +599,48 @@ fn an_a1111_png_imports_with_its_settings() {
     assert_eq!(params.seed, Some(12345));
     assert_eq!(params.size, pictor::api::request::Size::new(1328, 1328));
 }
+
+#[test]
+fn starring_during_an_export_keeps_the_exports_progress_and_only_row_changes_requery() {
+    let world = world(10);
+    let (gate, held) = std::sync::mpsc::channel::<()>();
+    *world.dialogs.folder_gate.lock().unwrap() = Some(held);
+    let (mut harness, folder, records) = three_selected_for_export(&world, ExportFormat::Png);
+    let queries_before = harness.state().gallery_queries();
+    harness.get_by_label("Export selected…").click();
+    harness.run_steps(3);
+    // The export waits in its folder dialog; its progress line shows.
+    assert_eq!(harness.state().running_tasks(), 1);
+    harness.get_by_label_contains("Exporting");
+    // Meanwhile a star (F on the selection) starts and ends as its own task.
+    harness.key_press(egui::Key::F);
+    step_until(&mut harness, "star stored", |_| {
+        world.library.get(&records[0].id).unwrap().unwrap().favorite
+    });
+    step_until(&mut harness, "star task done", |app| app.running_tasks() == 1);
+    harness.get_by_label_contains("Exporting");
+    assert_eq!(
+        harness.state().gallery_queries(),
+        queries_before,
+        "starring updates the rows in place; no new query"
+    );
+    // The user picks the folder: the export ends, and (no row changed) the gallery does not re-query.
+    drop(gate);
+    step_until(&mut harness, "exported", |app| {
+        app.notice_text().is_some_and(|t| t.starts_with("Exported 3"))
+    });
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 3);
+    assert_eq!(harness.state().running_tasks(), 0);
+    assert!(harness.query_by_label_contains("Exporting").is_none());
+    assert_eq!(
+        harness.state().gallery_queries(),
+        queries_before,
+        "an export changes no row"
+    );
+    // A trash changes rows: one new query.
+    harness.key_press(egui::Key::Delete);
+    step_until(&mut harness, "trashed", |app| {
+        app.notice_text().is_some_and(|t| t.contains("moved to the trash"))
+    });
+    assert_eq!(harness.state().gallery_queries(), queries_before + 1);
+}

@@ -91,6 +91,9 @@ pub struct ScriptedDialogs {
     pub folder_answers: Mutex<VecDeque<Option<PathBuf>>>,
     /// Answers to `pick_images`, in order.
     pub image_answers: Mutex<VecDeque<Option<Vec<PathBuf>>>>,
+    /// When set, `pick_folder` waits for a message (or the sender to go) before it
+    /// answers, like a user taking their time: the task that opened it stays running.
+    pub folder_gate: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
 }
 
 impl FileDialogs for ScriptedDialogs {
@@ -103,6 +106,11 @@ impl FileDialogs for ScriptedDialogs {
     }
 
     fn pick_folder(&self, _directory: Option<&Path>) -> Option<PathBuf> {
+        let gate = lock(&self.folder_gate).take();
+        if let Some(gate) = gate {
+            // Either a message or a dropped sender opens the gate.
+            let _ = gate.recv();
+        }
         lock(&self.folder_answers).pop_front().flatten()
     }
 

@@ -526,6 +526,12 @@ impl PictorApp {
         self.gallery.selected.iter().cloned().collect()
     }
 
+    /// How many gallery queries this window has started (each library change that alters
+    /// rows starts one; actions that change none, like an export, must not).
+    pub fn gallery_queries(&self) -> u64 {
+        self.gallery.generation
+    }
+
     /// Whether a gallery query is running.
     pub fn gallery_loading(&self) -> bool {
         self.gallery.loading
