@@ -273,7 +273,8 @@ async fn a_same_origin_redirect_loop_ends() {
     assert_eq!(s.api.api_requests().len(), pictor::api::client::MAX_API_REDIRECTS + 1);
 }
 
-/// An image link may redirect to another host: it is followed, without the key.
+/// An image link may redirect to another host: it is followed, without the key and
+/// without telling the next host the signed link it came from.
 #[tokio::test]
 async fn an_image_link_redirect_to_another_host_is_followed_without_the_key() {
     let other = other_host(|_, _| Reply::error(404, "no API here", serde_json::Value::Null)).await;
@@ -290,6 +291,7 @@ async fn an_image_link_redirect_to_another_host_is_followed_without_the_key() {
     assert_eq!(fetched.len(), 1, "{fetched:?}");
     assert!(fetched[0].path.starts_with("/img/target"));
     assert_eq!(fetched[0].header("authorization"), None);
+    assert_eq!(fetched[0].header("referer"), None, "the signed link was handed on");
     assert!(!format!("{:?}", fetched[0].headers).contains(KEY));
     assert!(s.api.image_requests_with_auth().is_empty());
 }

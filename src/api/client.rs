@@ -92,6 +92,8 @@ impl ApiClient {
                 .timeout(config.total_timeout)
                 .user_agent(concat!("Pictor/", env!("CARGO_PKG_VERSION")))
                 .redirect(redirects)
+                // A Referer would hand the previous URL (a signed link, for downloads) to the next host.
+                .referer(false)
                 .build()
                 .map_err(|err| Error::config(format!("cannot start the HTTP client: {err}")))
         };
