@@ -1,16 +1,21 @@
 //! The offline demo provider: an HTTP server on 127.0.0.1 that speaks the AppleRouter
 //! protocol and draws images locally, so a new user can try the whole flow (client,
 //! download, ingest, library) with no key and no network.
+//!
+//! It runs for the whole session, so what it holds stays bounded: a drawn image is kept
+//! only until its link is fetched (and at most [`MAX_STORED_IMAGES`] wait at once), a
+//! request body is refused past [`MAX_REQUEST_BYTES`] before it is read, and a failing
+//! `accept` is retried after a pause instead of in a tight loop.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body as _, Incoming};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -22,17 +27,66 @@ use crate::error::{Error, Result};
 
 /// Largest request body the demo accepts.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Most drawn images waiting for their link to be fetched; the oldest is dropped first.
+/// The client fetches each link right after the answer, so normally none wait.
+const MAX_STORED_IMAGES: usize = 32;
+/// The pause after a failed `accept` (e.g. out of file descriptors), so the loop does
+/// not spin a core while the cause lasts.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A running demo server; it stops when the runtime that started it shuts down.
 #[derive(Clone, Debug)]
 pub struct DemoServer {
     addr: SocketAddr,
+    state: Arc<DemoState>,
 }
 
+#[derive(Debug)]
 struct DemoState {
-    images: Mutex<HashMap<String, Bytes>>,
+    images: Mutex<ImageStore>,
     latency: Duration,
     base_url: String,
+}
+
+/// Drawn images by link token, until their link is fetched: a bounded FIFO.
+#[derive(Default)]
+struct ImageStore {
+    images: HashMap<String, Bytes>,
+    /// Tokens, oldest first.
+    order: VecDeque<String>,
+}
+
+/// Counts, not the bytes: a debug print of the server stays short.
+impl std::fmt::Debug for ImageStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageStore")
+            .field("images", &self.images.len())
+            .finish()
+    }
+}
+
+impl ImageStore {
+    /// Keeps `png` under `token`, dropping the oldest images beyond [`MAX_STORED_IMAGES`].
+    fn insert(&mut self, token: String, png: Bytes) {
+        while self.order.len() >= MAX_STORED_IMAGES {
+            if let Some(oldest) = self.order.pop_front() {
+                self.images.remove(&oldest);
+            }
+        }
+        self.order.push_back(token.clone());
+        self.images.insert(token, png);
+    }
+
+    /// Hands out the image of `token` and forgets it: a demo link works once.
+    fn take(&mut self, token: &str) -> Option<Bytes> {
+        let png = self.images.remove(token)?;
+        self.order.retain(|t| t != token);
+        Some(png)
+    }
+
+    fn len(&self) -> usize {
+        self.images.len()
+    }
 }
 
 impl DemoServer {
@@ -50,12 +104,12 @@ impl DemoServer {
             latency,
             base_url: format!("http://{addr}"),
         });
+        let served = Arc::clone(&state);
         tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = Arc::clone(&state);
+            let listener = &listener;
+            let accept = move || async move { listener.accept().await.map(|(stream, _)| stream) };
+            let serve = |stream| {
+                let state = Arc::clone(&served);
                 tokio::spawn(async move {
                     let service = service_fn(move |request| handle(Arc::clone(&state), request));
                     let connection =
@@ -64,14 +118,57 @@ impl DemoServer {
                         tracing::debug!("demo connection ended: {err}");
                     }
                 });
-            }
+            };
+            accept_loop(accept, serve, tokio::time::sleep).await
         });
-        Ok(Self { addr })
+        Ok(Self { addr, state })
     }
 
     /// The base URL to give the client (`http://127.0.0.1:PORT`).
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// How many drawn images wait for their link to be fetched (never more than
+    /// [`MAX_STORED_IMAGES`]). For tests of that bound.
+    #[doc(hidden)]
+    pub fn stored_images(&self) -> usize {
+        self.state.images.lock().map_or(0, |images| images.len())
+    }
+}
+
+/// Hands every accepted connection to `serve`, for ever. After a failed accept it
+/// `pause`s for [`ACCEPT_BACKOFF`]: the causes (too many open files, no memory) last a
+/// while, and retrying at once would spin. The first failure of a run is logged as a
+/// warning, the rest only at debug level, so a lasting cause does not flood the log.
+async fn accept_loop<C, A, P>(
+    mut accept: impl FnMut() -> A,
+    mut serve: impl FnMut(C),
+    mut pause: impl FnMut(Duration) -> P,
+) where
+    A: Future<Output = std::io::Result<C>>,
+    P: Future<Output = ()>,
+{
+    let mut failures: u64 = 0;
+    loop {
+        match accept().await {
+            Ok(connection) => {
+                if failures > 0 {
+                    tracing::info!(failures, "the demo server accepts connections again");
+                    failures = 0;
+                }
+                serve(connection);
+            }
+            Err(err) => {
+                if failures == 0 {
+                    tracing::warn!("the demo server cannot accept a connection: {err}; retrying");
+                } else {
+                    tracing::debug!("the demo server still cannot accept a connection: {err}");
+                }
+                failures += 1;
+                pause(ACCEPT_BACKOFF).await;
+            }
+        }
     }
 }
 
@@ -81,7 +178,7 @@ async fn handle(state: Arc<DemoState>, request: Request<Incoming>) -> Result<Res
         (&Method::POST, crate::api::provider::OPENAI_IMAGES_PATH) => generate(&state, request).await,
         (&Method::GET, p) if p.starts_with("/images/") => {
             let token = p.trim_start_matches("/images/").trim_end_matches(".png");
-            let image = state.images.lock().ok().and_then(|images| images.get(token).cloned());
+            let image = state.images.lock().ok().and_then(|mut images| images.take(token));
             match image {
                 Some(bytes) => Response::builder()
                     .header("content-type", "image/png")
@@ -96,13 +193,10 @@ async fn handle(state: Arc<DemoState>, request: Request<Incoming>) -> Result<Res
 }
 
 async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let body = match request.into_body().collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return error_response(StatusCode::BAD_REQUEST, "unreadable body", "invalid_request"),
+    let body = match read_body(request.into_body()).await {
+        Ok(body) => body,
+        Err(response) => return response,
     };
-    if body.len() > MAX_REQUEST_BYTES {
-        return error_response(StatusCode::PAYLOAD_TOO_LARGE, "body too large", "invalid_request");
-    }
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
         return error_response(StatusCode::BAD_REQUEST, "body is not JSON", "invalid_request");
     };
@@ -153,6 +247,35 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
                      "request_id": format!("demo-{token}")}
     });
     json_response(StatusCode::OK, &answer)
+}
+
+/// The request body, at most [`MAX_REQUEST_BYTES`]: a larger declared length is refused
+/// before a byte is read, and a chunked body is refused as soon as it passes the limit,
+/// so no more than the limit is ever buffered.
+async fn read_body(body: Incoming) -> Result<Bytes, Response<Full<Bytes>>> {
+    // hyper's size hint is exactly the Content-Length when there is one (0 when chunked).
+    if body.size_hint().lower() > MAX_REQUEST_BYTES as u64 {
+        return Err(too_large());
+    }
+    match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(_) => Err(error_response(
+            StatusCode::BAD_REQUEST,
+            "unreadable body",
+            "invalid_request",
+        )),
+    }
+}
+
+/// 413, closing the connection: the rest of the body is never read.
+fn too_large() -> Response<Full<Bytes>> {
+    let mut response = error_response(StatusCode::PAYLOAD_TOO_LARGE, "body too large", "invalid_request");
+    response.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 fn fastrand_seed() -> u32 {
@@ -243,4 +366,210 @@ fn demo_text_pixel(x: u32, y: u32, width: u32, band_height: u32) -> bool {
         .copied()
         .unwrap_or(0);
     row & (1 << (4 - column)) != 0
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+    use crate::api::provider::OPENAI_IMAGES_PATH;
+
+    /// Only a bound against a hang (the old server waited for a body that never came).
+    const HANG: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn the_store_keeps_the_newest_images_up_to_its_bound() {
+        let mut store = ImageStore::default();
+        for n in 0..1000 {
+            store.insert(n.to_string(), Bytes::from_static(b"png"));
+            assert!(store.len() <= MAX_STORED_IMAGES);
+        }
+        assert_eq!((store.len(), store.order.len()), (MAX_STORED_IMAGES, MAX_STORED_IMAGES));
+        assert!(store.take("0").is_none(), "the oldest was kept");
+        assert!(store.take("999").is_some());
+        assert!(store.take("999").is_none(), "a link worked twice");
+        assert_eq!(
+            (store.len(), store.order.len()),
+            (MAX_STORED_IMAGES - 1, MAX_STORED_IMAGES - 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn many_drawn_images_keep_the_store_bounded() {
+        let server = DemoServer::start(Duration::ZERO).await.unwrap();
+        let client = reqwest::Client::new();
+        let endpoint = format!("{}{OPENAI_IMAGES_PATH}", server.base_url());
+        let mut links = Vec::new();
+        for n in 0..MAX_STORED_IMAGES + 8 {
+            let body = json!({"model": "wan2.2-t2i-flash", "input": {"prompt": format!("image {n}")},
+                              "parameters": {"size": "512*512", "seed": n}});
+            let answer: Value = client
+                .post(&endpoint)
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .map(|bytes| serde_json::from_slice(&bytes).unwrap())
+                .unwrap();
+            links.push(answer["data"][0]["url"].as_str().unwrap().to_owned());
+            assert!(server.stored_images() <= MAX_STORED_IMAGES, "after {} images", n + 1);
+        }
+        assert_eq!(server.stored_images(), MAX_STORED_IMAGES);
+        let status = |url: String| {
+            let client = client.clone();
+            async move { client.get(url).send().await.unwrap().status() }
+        };
+        // A fetched link is forgotten; the oldest unfetched ones were dropped.
+        let newest = links.last().unwrap().clone();
+        assert_eq!(status(newest.clone()).await, StatusCode::OK);
+        assert_eq!(server.stored_images(), MAX_STORED_IMAGES - 1);
+        assert_eq!(status(newest).await, StatusCode::NOT_FOUND);
+        assert_eq!(status(links[0].clone()).await, StatusCode::NOT_FOUND);
+    }
+
+    /// Reads the response head (status line and headers), bounded against a hang.
+    async fn response_head(stream: &mut TcpStream) -> String {
+        let read = async {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            String::from_utf8_lossy(&head).into_owned()
+        };
+        tokio::time::timeout(HANG, read)
+            .await
+            .expect("the server waited for the body instead of answering")
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_without_reading_the_body() {
+        let server = DemoServer::start(Duration::ZERO).await.unwrap();
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST {OPENAI_IMAGES_PATH} HTTP/1.1\r\nhost: demo\r\ncontent-type: application/json\r\n\
+             content-length: 10000000\r\n\r\n"
+        );
+        // Not one byte of the body is sent: the answer must come anyway.
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let answer = response_head(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_is_refused_once_it_passes_the_limit() {
+        let server = DemoServer::start(Duration::ZERO).await.unwrap();
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!("POST {OPENAI_IMAGES_PATH} HTTP/1.1\r\nhost: demo\r\ntransfer-encoding: chunked\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // Exactly the limit in 64 KiB chunks, then one byte more; the body never ends
+        // (no last chunk), so an answer proves the server did not wait for the whole of it.
+        let chunk = vec![b' '; 64 * 1024];
+        for _ in 0..MAX_REQUEST_BYTES / chunk.len() {
+            stream
+                .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .await
+                .unwrap();
+            stream.write_all(&chunk).await.unwrap();
+            stream.write_all(b"\r\n").await.unwrap();
+        }
+        stream.write_all(b"1\r\n \r\n").await.unwrap();
+        let answer = response_head(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_body_at_the_limit_is_still_read() {
+        let server = DemoServer::start(Duration::ZERO).await.unwrap();
+        // Valid JSON padded with spaces to exactly the limit.
+        let mut body = json!({"model": "wan2.2-t2i-flash", "input": {"prompt": "padded"},
+                              "parameters": {"size": "512*512"}})
+        .to_string();
+        body.push_str(&" ".repeat(MAX_REQUEST_BYTES - body.len()));
+        let answer = reqwest::Client::new()
+            .post(format!("{}{OPENAI_IMAGES_PATH}", server.base_url()))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+
+    /// A log sink for the accept-loop test.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_accept_pauses_before_each_retry_and_warns_once() {
+        let log = Captured::default();
+        let sink = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .finish();
+        // The test runtime has one thread, so the loop logs to this subscriber.
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let events = Mutex::new(Vec::new());
+        let served = tokio::sync::Notify::new();
+        let mut calls = 0;
+        let accept = || {
+            calls += 1;
+            events.lock().unwrap().push(format!("accept {calls}"));
+            let call = calls;
+            async move {
+                match call {
+                    1..=3 => Err(std::io::Error::other("too many open files")),
+                    4 => Ok("connection"),
+                    _ => std::future::pending().await,
+                }
+            }
+        };
+        let serve = |connection: &str| {
+            events.lock().unwrap().push(format!("serve {connection}"));
+            served.notify_one();
+        };
+        let pause = |delay: Duration| {
+            events.lock().unwrap().push(format!("pause {delay:?}"));
+            std::future::ready(())
+        };
+        tokio::select! {
+            () = accept_loop(accept, serve, pause) => unreachable!("the accept loop ended"),
+            () = served.notified() => {}
+        }
+        // After serving, the loop is already waiting for the next connection.
+        let mut events = events.into_inner().unwrap();
+        events.retain(|event| event != "accept 5");
+        assert_eq!(
+            events,
+            [
+                "accept 1",
+                "pause 100ms",
+                "accept 2",
+                "pause 100ms",
+                "accept 3",
+                "pause 100ms",
+                "accept 4",
+                "serve connection"
+            ]
+        );
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(log.matches("cannot accept").count(), 1, "{log}");
+    }
 }

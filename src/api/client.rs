@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
 use tokio_util::sync::CancellationToken;
+use url::Url;
 
 use crate::api::provider::Endpoint;
 use crate::api::request::GenerationRequest;
@@ -17,6 +19,10 @@ use crate::error::{Error, ErrorKind, Result};
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest image download read into memory.
 pub const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
+/// Most redirects an API request follows (all within the endpoint's origin).
+pub const MAX_API_REDIRECTS: usize = 3;
+/// Most redirects an image download follows.
+pub const MAX_DOWNLOAD_REDIRECTS: usize = 5;
 
 /// Timeouts and limits of the client.
 #[derive(Clone, Debug)]
@@ -68,7 +74,10 @@ pub enum ClientEvent {
 /// Talks to one provider endpoint.
 #[derive(Clone, Debug)]
 pub struct ApiClient {
+    /// Every request that carries the key goes through this client (see [`Self::keyed`]):
+    /// its redirect policy never leaves the endpoint's origin.
     api: reqwest::Client,
+    /// Image downloads: follows redirects anywhere, and never carries the key.
     downloads: reqwest::Client,
     endpoint: Endpoint,
     config: ClientConfig,
@@ -77,19 +86,21 @@ pub struct ApiClient {
 impl ApiClient {
     /// A client for `endpoint` with `config`.
     pub fn new(endpoint: Endpoint, config: ClientConfig) -> Result<Self> {
-        let build = |user_agent: &str| {
+        let build = |redirects: reqwest::redirect::Policy| {
             reqwest::Client::builder()
                 .connect_timeout(config.connect_timeout)
                 .timeout(config.total_timeout)
-                .user_agent(user_agent)
-                .redirect(reqwest::redirect::Policy::limited(5))
+                .user_agent(concat!("Pictor/", env!("CARGO_PKG_VERSION")))
+                .redirect(redirects)
+                // A Referer would hand the previous URL (a signed link, for downloads) to the next host.
+                .referer(false)
                 .build()
                 .map_err(|err| Error::config(format!("cannot start the HTTP client: {err}")))
         };
-        let user_agent = concat!("Pictor/", env!("CARGO_PKG_VERSION"));
         Ok(Self {
-            api: build(user_agent)?,
-            downloads: build(user_agent)?,
+            api: build(same_origin_only(endpoint.url.origin()))?,
+            // Signed links may hop between storage hosts; this client never carries the key.
+            downloads: build(reqwest::redirect::Policy::limited(MAX_DOWNLOAD_REDIRECTS))?,
             endpoint,
             config,
         })
@@ -136,15 +147,13 @@ impl ApiClient {
     }
 
     async fn generate_once(&self, body: &serde_json::Value, key: Option<&ApiKey>) -> Result<GenerationResponse> {
-        let mut builder = self
-            .api
-            .post(self.endpoint.url.clone())
+        let response = self
+            .keyed(Method::POST, self.endpoint.url.clone(), key)?
             .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        if let Some(key) = key {
-            builder = builder.header(AUTHORIZATION, format!("Bearer {}", key.expose()));
-        }
-        let response = builder.send().await.map_err(transport_error)?;
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(transport_error)?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -159,6 +168,25 @@ impl ApiClient {
                 .and_then(|answer| answer_without_key(answer, key)),
             None => parsed,
         }
+    }
+
+    /// A request to the API with the key (when there is one). Every request that carries
+    /// the key is built here, so it goes only to the endpoint's origin: `url` must share
+    /// it, and the client's redirect policy refuses any hop away from it.
+    fn keyed(&self, method: Method, url: Url, key: Option<&ApiKey>) -> Result<reqwest::RequestBuilder> {
+        let origin = self.endpoint.url.origin();
+        if url.origin() != origin {
+            return Err(Error::config(format!(
+                "refusing to send the API key to {}: it is not the configured service {}",
+                url.origin().ascii_serialization(),
+                origin.ascii_serialization()
+            )));
+        }
+        let builder = self.api.request(method, url);
+        Ok(match key {
+            Some(key) => builder.header(AUTHORIZATION, format!("Bearer {}", key.expose())),
+            None => builder,
+        })
     }
 
     /// Downloads one pre-signed image link. Sends no `Authorization` header (the link is
@@ -200,6 +228,82 @@ impl ApiClient {
         read_bounded(response, self.config.max_image_bytes, ErrorKind::Download).await
     }
 }
+
+/// The redirect policy of the API client: it follows a redirect only within `origin`
+/// (the configured endpoint's scheme, host and port), at most [`MAX_API_REDIRECTS`] times.
+///
+/// reqwest drops `Authorization` only when a hop changes host relative to the *previous*
+/// hop, so a chain A → B → B would carry the key to B on its second hop. This policy
+/// compares every hop with the configured origin instead and refuses the first one that
+/// leaves it; the request then fails before anything is sent there.
+///
+/// Within the origin, 307 and 308 keep the method and the body, and 303 ("see other":
+/// the request was handled, fetch the answer there) becomes a GET; all three are
+/// followed. 301 and 302 are refused: on a POST reqwest would do what browsers do and
+/// resend it as a GET without its body, so the service would get a request without a
+/// prompt and answer with a misleading error. A moved endpoint is better reported as
+/// what it is: the configured base URL needs updating.
+fn same_origin_only(origin: url::Origin) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let next = attempt.url();
+        if next.origin() != origin {
+            let refused = RefusedRedirect::OtherOrigin(next.origin().ascii_serialization());
+            return attempt.error(refused);
+        }
+        let status = attempt.status();
+        if status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::FOUND {
+            let refused = RefusedRedirect::Moved(status.as_u16(), next.path().to_owned());
+            return attempt.error(refused);
+        }
+        // `previous` holds the first URL too, so its length is the number of hops so far.
+        if attempt.previous().len() > MAX_API_REDIRECTS {
+            return attempt.error(RefusedRedirect::TooMany);
+        }
+        attempt.follow()
+    })
+}
+
+/// Why the API client did not follow a redirect.
+#[derive(Debug)]
+enum RefusedRedirect {
+    /// To another origin (its `scheme://host:port`).
+    OtherOrigin(String),
+    /// A 301 or 302 (status, and the new path on the same origin).
+    Moved(u16, String),
+    /// More than [`MAX_API_REDIRECTS`] hops.
+    TooMany,
+}
+
+impl RefusedRedirect {
+    /// The error shown. A redirect away from the endpoint is a configuration matter, not
+    /// a network one: nothing broke in transit, a retry would be refused the same way, and
+    /// the fix is the user's setting (the base URL), which is what `config` leads to.
+    fn to_error(&self) -> Error {
+        match self {
+            Self::OtherOrigin(origin) => Error::config(format!(
+                "the service redirected the request to another host, {origin}; Pictor did not follow it, \
+                 so the API key was not sent there. If the service has moved, set its new address as the base URL"
+            )),
+            Self::Moved(status, path) => Error::config(format!(
+                "the service answered that this address has moved (HTTP {status} to {path}); \
+                 set the base URL to the new address"
+            ))
+            .with_status(*status),
+            Self::TooMany => Error::new(
+                ErrorKind::BadResponse,
+                format!("the service redirected the request more than {MAX_API_REDIRECTS} times"),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for RefusedRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_error().message)
+    }
+}
+
+impl std::error::Error for RefusedRedirect {}
 
 /// The error with every copy of `key` masked: a router may echo the key it rejects
 /// ("Invalid token: sk-…"), and errors are shown, logged and copied.
@@ -274,6 +378,13 @@ async fn read_bounded(response: reqwest::Response, limit: u64, kind: ErrorKind) 
 
 /// Maps a transport failure of the API request to an error kind.
 fn transport_error(err: reqwest::Error) -> Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<RefusedRedirect>() {
+            return refused.to_error().with_details(redacted(&err));
+        }
+        source = cause.source();
+    }
     if err.is_timeout() {
         Error::new(ErrorKind::Timeout, "no complete answer within the request timeout")
     } else if err.is_connect() {
