@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 
 use crate::api::request::{ModelFamily, Size};
 use crate::error::{Error, Result};
+use crate::sync::lock;
 
 /// Largest request body the demo accepts.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -133,7 +134,7 @@ impl DemoServer {
     /// [`MAX_STORED_IMAGES`]). For tests of that bound.
     #[doc(hidden)]
     pub fn stored_images(&self) -> usize {
-        self.state.images.lock().map_or(0, |images| images.len())
+        lock(&self.state.images).len()
     }
 }
 
@@ -178,7 +179,7 @@ async fn handle(state: Arc<DemoState>, request: Request<Incoming>) -> Result<Res
         (&Method::POST, crate::api::provider::OPENAI_IMAGES_PATH) => generate(&state, request).await,
         (&Method::GET, p) if p.starts_with("/images/") => {
             let token = p.trim_start_matches("/images/").trim_end_matches(".png");
-            let image = state.images.lock().ok().and_then(|mut images| images.take(token));
+            let image = lock(&state.images).take(token);
             match image {
                 Some(bytes) => Response::builder()
                     .header("content-type", "image/png")
@@ -237,9 +238,7 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
         );
     };
     let token = ulid::Ulid::new().to_string();
-    if let Ok(mut images) = state.images.lock() {
-        images.insert(token.clone(), Bytes::from(png));
-    }
+    lock(&state.images).insert(token.clone(), Bytes::from(png));
     let answer = json!({
         "created": crate::metadata::ImageMeta::now_ms() / 1000,
         "data": [{"url": format!("{}/images/{token}.png?Expires=demo&Signature=demo", state.base_url), "b64_json": "", "revised_prompt": ""}],

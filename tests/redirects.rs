@@ -45,11 +45,12 @@ async fn setup(handler: impl Fn(&Seen, &FakeApi) -> Reply + Send + Sync + 'stati
         total_timeout: Duration::from_secs(20),
         ..ClientConfig::default()
     };
-    let generator = Generator {
-        client: ApiClient::new(endpoint, config).unwrap(),
-        key: ApiKey::new(KEY),
-        library: Arc::clone(&library),
-    };
+    let generator = Generator::new(
+        ApiClient::new(endpoint, config).unwrap(),
+        ApiKey::new(KEY),
+        Arc::clone(&library),
+    )
+    .unwrap();
     Setup {
         api,
         generator,
