@@ -8,6 +8,8 @@ use pictor::api::provider::Provider;
 use pictor::api::secret::ApiKey;
 use pictor::secrets::{KeySource, OsKeyring, SecretStore, Secrets};
 
+const KEY: &str = "sk-pictor-keyring-test-9876";
+
 #[test]
 #[ignore = "needs a Secret Service: run scripts/keyring-test.sh"]
 fn key_round_trips_through_the_secret_service() {
@@ -16,7 +18,7 @@ fn key_round_trips_through_the_secret_service() {
         "no Secret Service reachable: run inside scripts/keyring-test.sh"
     );
     let store = OsKeyring;
-    let key = ApiKey::new("sk-pictor-keyring-test-9876").unwrap();
+    let key = ApiKey::new(KEY).unwrap();
     store.clear(Provider::DashscopeIntl).unwrap();
     assert_eq!(store.get(Provider::DashscopeIntl).unwrap(), None);
     store.set(Provider::DashscopeIntl, &key).unwrap();
@@ -29,28 +31,52 @@ fn key_round_trips_through_the_secret_service() {
     assert_eq!(status.source, KeySource::OsKeyring);
     assert_eq!(status.key, Some(key));
 
+    // While the key is stored, it is in no file in clear text: the keyring's own store
+    // (under XDG_DATA_HOME) is among the files scanned, encrypted.
+    let scanned = assert_not_in_clear_text("while stored");
+    assert!(scanned > 0, "no file was scanned: the scan would prove nothing");
+
     secrets.forget(Provider::DashscopeIntl).unwrap();
     assert_eq!(store.get(Provider::DashscopeIntl).unwrap(), None);
-    // The key never reached a file under the sandboxed HOME except the keyring's own encrypted store.
-    let home = std::env::var("HOME").unwrap();
-    for entry in walk(std::path::Path::new(&home)) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        let found = bytes
-            .windows(b"sk-pictor-keyring-test-9876".len())
-            .any(|w| w == b"sk-pictor-keyring-test-9876");
-        assert!(!found, "the key appears in clear text in {}", entry.display());
-    }
+    assert_not_in_clear_text("after forgetting");
 }
 
+/// Scans every regular file under HOME and the XDG folders (the sandbox of
+/// `scripts/keyring-test.sh`) for the key in clear text; returns how many were scanned.
+fn assert_not_in_clear_text(when: &str) -> usize {
+    let roots: Vec<std::path::PathBuf> = [
+        "HOME",
+        "XDG_DATA_HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_RUNTIME_DIR",
+    ]
+    .iter()
+    .filter_map(std::env::var_os)
+    .map(std::path::PathBuf::from)
+    .collect();
+    let mut scanned = 0;
+    for root in &roots {
+        for file in walk(root) {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            let found = bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes());
+            assert!(!found, "{when}: the key appears in clear text in {}", file.display());
+            scanned += 1;
+        }
+    }
+    scanned
+}
+
+/// The regular files below `dir` (not sockets or pipes, which a read could block on).
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
-                files.extend(walk(&path));
-            } else {
-                files.push(path);
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => files.extend(walk(&path)),
+                Ok(kind) if kind.is_file() => files.push(path),
+                _ => {}
             }
         }
     }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod library_support;
+mod mount_support;
 
 use std::fs;
 
@@ -272,19 +273,16 @@ fn unwritable_image_folder_is_a_storage_error_and_leaves_nothing() {
     assert!(all_files(&dir.path().join("thumbs")).is_empty());
 }
 
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 #[test]
 fn read_only_data_dir_is_a_storage_error_and_leaves_nothing() {
-    use std::os::unix::fs::PermissionsExt;
     let (dir, library) = open_library();
     let images = dir.path().join("images");
-    fs::set_permissions(&images, fs::Permissions::from_mode(0o555)).unwrap();
-    if fs::write(images.join("probe"), b"").is_ok() {
-        // Running as root: permissions are not enforced; the blocker test covers this case.
-        fs::remove_file(images.join("probe")).unwrap();
-        fs::set_permissions(&images, fs::Permissions::from_mode(0o755)).unwrap();
+    // A read-only mount refuses writes even to root, which chmod does not (CI runs as root).
+    let Some(read_only) = mount_support::or_skip(mount_support::Mount::read_only(&images), "read-only images folder")
+    else {
         return;
-    }
+    };
     let meta = meta("read only", "qwen-image-plus", MAY_2024_MS);
     let bytes = png_bytes(8, 8);
     let image = NewImage {
@@ -296,11 +294,14 @@ fn read_only_data_dir_is_a_storage_error_and_leaves_nothing() {
         thumbnail_jpeg: THUMBNAIL,
     };
     let err = library.insert(image).unwrap_err();
-    fs::set_permissions(&images, fs::Permissions::from_mode(0o755)).unwrap();
+    drop(read_only);
     assert_eq!(err.kind, ErrorKind::Storage);
     assert!(err.message.contains("images"), "{}", err.message);
+    assert!(err.message.to_lowercase().contains("read-only"), "{}", err.message);
     assert_eq!(library.count(&Query::default()).unwrap(), 0);
     assert!(temp_files(dir.path()).is_empty());
+    assert!(all_files(&dir.path().join("thumbs")).is_empty());
+    assert!(all_files(&images).is_empty());
 }
 
 #[test]

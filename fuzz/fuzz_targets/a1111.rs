@@ -1,5 +1,6 @@
 //! Any text as an A1111 `parameters` block: parsing never panics, and what Pictor writes
-//! from the parsed metadata parses again to the same prompt.
+//! from the parsed metadata parses again to the same metadata (prompt, negative prompt,
+//! seed, size and model), as `to_a1111`'s documentation promises.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let meta = parse_a1111(text);
-    let again = parse_a1111(&to_a1111(&meta));
-    let _ = again;
+    let written = to_a1111(&meta);
+    let again = parse_a1111(&written);
+    assert_eq!(again, meta, "{text:?} was written as {written:?}");
 });

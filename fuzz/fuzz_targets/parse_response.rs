@@ -1,5 +1,5 @@
 //! Any HTTP answer (status, Retry-After, body, either layout) must parse to a value or an
-//! error, never panic; an error never carries markup in its short message.
+//! error, never panic; an error's message for people (English and Chinese) never holds a tag.
 #![no_main]
 
 use std::time::Duration;
@@ -24,8 +24,10 @@ fuzz_target!(|data: &[u8]| {
     match parse_response(shape, status, retry_after, body) {
         Ok(response) => assert!(!response.images.is_empty(), "a success without images"),
         Err(err) => {
-            let _ = err.user_message("en");
-            let _ = err.user_message("zh-CN");
+            for locale in ["en", "zh-CN"] {
+                let message = err.user_message(locale);
+                assert!(!has_tag(&message), "markup in the {locale} message: {message:?}");
+            }
         }
     }
     if let Ok(text) = std::str::from_utf8(body) {
@@ -33,3 +35,16 @@ fuzz_target!(|data: &[u8]| {
         let _ = pictor::api::response::redact_url(text);
     }
 });
+
+/// Whether `text` holds a tag: a `<` followed by a letter, `/`, `!` or `?`, with a `>`
+/// after it (what `parse_response` promises to remove from every error message).
+fn has_tag(text: &str) -> bool {
+    text.match_indices('<').any(|(at, _)| {
+        let after = text.get(at + 1..).unwrap_or_default();
+        after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
+            && after.contains('>')
+    })
+}

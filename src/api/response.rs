@@ -3,7 +3,8 @@
 //! [`parse_response`] takes one complete HTTP answer (status, `Retry-After`, body) and
 //! returns either the images it carries or one [`Error`] of the right kind. The body is
 //! always read, whatever the status: HTTP 200 can carry an error object, and error
-//! statuses can carry HTML from a proxy. No input makes it panic.
+//! statuses can carry HTML from a proxy. No input makes it panic, and no error it
+//! returns has a tag in its message.
 
 use std::fmt;
 use std::time::Duration;
@@ -76,7 +77,8 @@ pub struct GenerationResponse {
 /// Parses a complete HTTP answer.
 ///
 /// `retry_after` is the parsed `Retry-After` header, passed through into a
-/// [`ErrorKind::RateLimited`] error.
+/// [`ErrorKind::RateLimited`] error. An error's message never holds a tag, whatever the
+/// service wrote into its JSON or its page; the raw body stays in the details.
 pub fn parse_response(
     shape: ResponseShape,
     status: u16,
@@ -89,10 +91,14 @@ pub fn parse_response(
         body,
     };
     let json = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    match serde_json::from_slice::<Value>(json) {
+    let parsed = match serde_json::from_slice::<Value>(json) {
         Ok(value) => answer.parse_json(shape, &value),
         Err(err) => Err(answer.non_json_error(&err)),
-    }
+    };
+    parsed.map_err(|mut err| {
+        err.message = without_tags(&err.message);
+        err
+    })
 }
 
 /// Parses a `Retry-After` header value given in delta seconds (fractions tolerated).
@@ -617,6 +623,45 @@ fn strip_tags(markup: &str) -> String {
     plain
 }
 
+/// `text` with every tag replaced by a space (then whitespace collapsed): a `<` followed
+/// by a letter, `/`, `!` or `?` and closed by a later `>`, which is how an element, an
+/// end tag, a comment, a doctype or a processing instruction starts. A `<` that starts
+/// none ("size < 4096", "<400>") stays. Nothing is removed from text without tags.
+fn without_tags(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut removed = false;
+    // Once no `>` is left, no later `<` can close a tag: this keeps the scan linear.
+    let mut closing_left = true;
+    while let Some(open) = rest.find('<') {
+        plain.push_str(rest.get(..open).unwrap_or_default());
+        let after = rest.get(open + 1..).unwrap_or_default();
+        let opens_tag = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+        let close = if opens_tag && closing_left {
+            after.find('>')
+        } else {
+            None
+        };
+        match close {
+            Some(close) => {
+                plain.push(' ');
+                removed = true;
+                rest = after.get(close + 1..).unwrap_or_default();
+            }
+            None => {
+                closing_left &= !opens_tag;
+                plain.push('<');
+                rest = after;
+            }
+        }
+    }
+    plain.push_str(rest);
+    if removed { collapse_whitespace(&plain) } else { plain }
+}
+
 /// Decodes the few HTML entities that appear in error page titles.
 fn decode_entities(text: &str) -> String {
     [
@@ -1084,6 +1129,84 @@ mod tests {
         }
         let body = r#"{"output":{"task_status":"FAILED","code":"InternalError.Timeout","message":"aliAsyncTaskWait timeout"}}"#;
         assert_eq!(openai_err(200, body).kind, ErrorKind::Server);
+    }
+
+    /// Whether `text` holds a tag: a `<` followed by a letter, `/`, `!` or `?`, with a `>` after it.
+    fn has_tag(text: &str) -> bool {
+        text.match_indices('<').any(|(at, _)| {
+            let after = &text[at + 1..];
+            after
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
+                && after.contains('>')
+        })
+    }
+
+    #[test]
+    fn no_error_message_carries_a_tag() {
+        let cases: &[(ResponseShape, u16, &str)] = &[
+            (
+                ResponseShape::OpenAi,
+                400,
+                r#"{"error":{"message":"bad <script>alert(1)</script> size"}}"#,
+            ),
+            (
+                ResponseShape::OpenAi,
+                400,
+                r#"{"error":{"message":"&lt;b&gt;escaped&lt;/b&gt; <i>and not</i>"}}"#,
+            ),
+            (
+                ResponseShape::OpenAi,
+                200,
+                r#"{"error":"<?xml version='1.0'?><a>hi</a>"}"#,
+            ),
+            (
+                ResponseShape::OpenAi,
+                400,
+                r#"{"error":{"code":"IPInfringementSuspect","message":"<b>brand</b>"}}"#,
+            ),
+            (ResponseShape::OpenAi, 500, r#"{"detail":"x <div class='y'>z</div>"}"#),
+            (
+                ResponseShape::Native,
+                200,
+                r#"{"output":{"task_status":"<b>RUNNING</b>"}}"#,
+            ),
+            (
+                ResponseShape::Native,
+                400,
+                r#"{"code":"InvalidParameter","message":"<img src=x onerror=alert(1)>"}"#,
+            ),
+            (
+                ResponseShape::Native,
+                200,
+                r#"{"output":{"task_status":"FAILED","message":"<!-- c --> failed"}}"#,
+            ),
+            (
+                ResponseShape::OpenAi,
+                502,
+                "<html><head><title>&lt;b&gt;Bad Gateway&lt;/b&gt;</title></head></html>",
+            ),
+            (
+                ResponseShape::OpenAi,
+                403,
+                "<Error><Message>&lt;img src=x&gt; denied</Message></Error>",
+            ),
+            (ResponseShape::OpenAi, 500, "Oops <div class='x'>broken</div> again"),
+            (ResponseShape::OpenAi, 500, "a <<b>b>c</b> d"),
+        ];
+        for &(shape, status, body) in cases {
+            let err = parse_response(shape, status, None, body.as_bytes()).unwrap_err();
+            for locale in ["en", "zh-CN"] {
+                let message = err.user_message(locale);
+                assert!(!has_tag(&message), "{body} gave {message:?}");
+            }
+        }
+        // A `<` that opens no tag is text and stays.
+        let err = openai_err(400, r#"{"error":{"message":"width must be < 4096 and > 0"}}"#);
+        assert!(err.message.contains("width must be < 4096 and > 0"), "{}", err.message);
+        let err = openai_err(400, r#"{"error":{"message":"bad <script>alert(1)</script> size"}}"#);
+        assert_eq!(err.message, "bad alert(1) size");
     }
 
     #[test]

@@ -20,13 +20,28 @@ const IMPORT_PROVIDER: &str = "import";
 
 /// A1111-style text for `meta`: the prompt, a `Negative prompt:` line when there is one,
 /// then `Seed: …, Size: WxH, Model: …` (each pair only when known).
+///
+/// What [`parse_a1111`] made reads back the same: for any text `t`,
+/// `parse_a1111(&to_a1111(&parse_a1111(t))) == parse_a1111(t)`. For that, a later line of
+/// the negative prompt that starts with `Negative prompt:` gets that marker once more (the
+/// parser strips one from every such line, as A1111 does), and when no pair is written but
+/// the last line would read as a parameter line, an empty `Negative prompt:` line follows
+/// it. The format has no escapes, so a prompt typed with a line that starts with
+/// `Negative prompt:` cannot come back as it was: that line and the rest become the
+/// negative prompt.
 pub fn to_a1111(meta: &ImageMeta) -> String {
     let mut text = meta.prompt.clone();
     if !meta.negative_prompt.is_empty() {
-        text.push('\n');
-        text.push_str(NEGATIVE_PREFIX);
-        text.push(' ');
-        text.push_str(&meta.negative_prompt);
+        for (index, line) in meta.negative_prompt.split('\n').enumerate() {
+            if index == 0 || line.starts_with(NEGATIVE_PREFIX) {
+                text.push('\n');
+                text.push_str(NEGATIVE_PREFIX);
+                text.push(' ');
+            } else {
+                text.push('\n');
+            }
+            text.push_str(line);
+        }
     }
     let mut pairs = Vec::new();
     if let Some(seed) = meta.seed {
@@ -43,8 +58,25 @@ pub fn to_a1111(meta: &ImageMeta) -> String {
     if !pairs.is_empty() {
         text.push('\n');
         text.push_str(&pairs.join(", "));
+    } else if lines_of(&text)
+        .last()
+        .is_some_and(|line| parameter_line(line).is_some())
+    {
+        // The parser would take that line for the parameters: an empty negative prompt
+        // line after it keeps it where it was (its own empty line is trimmed away).
+        text.push('\n');
+        text.push_str(NEGATIVE_PREFIX);
     }
     text
+}
+
+/// The lines of `text` as [`parse_a1111`] reads them: the whole text trimmed, split at
+/// `\n`, each line without its trailing `\r`s.
+fn lines_of(text: &str) -> Vec<&str> {
+    text.trim()
+        .split('\n')
+        .map(|line| line.trim_end_matches('\r'))
+        .collect()
 }
 
 /// Wraps `value` in double quotes (escaping `"` and `\`) when it would break the pair list.
@@ -58,15 +90,12 @@ fn quote_if_needed(value: &str) -> String {
 }
 
 /// Parses A1111-style text leniently: the prompt (any number of lines), the negative
-/// prompt after `Negative prompt:` (any number of lines), and from a final
+/// prompt after `Negative prompt:` (any number of lines; like A1111, every line that
+/// starts with `Negative prompt:` loses that marker once), and from a final
 /// `Key: value, …` line the `Seed`, `Size` (`WxH`, stored as `W*H`) and `Model`.
 /// The provider is `import`. Never panics; text it cannot make sense of becomes the prompt.
 pub fn parse_a1111(text: &str) -> ImageMeta {
-    let mut lines: Vec<&str> = text
-        .trim()
-        .split('\n')
-        .map(|line| line.strip_suffix('\r').unwrap_or(line))
-        .collect();
+    let mut lines = lines_of(text);
     let pairs = match lines.last().and_then(|line| parameter_line(line)) {
         Some(pairs) => {
             lines.pop();
@@ -253,6 +282,83 @@ Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 12345, Size: 512x768, Model has
             ..ImageMeta::default()
         };
         assert_eq!(parse_a1111(&to_a1111(&meta)), meta);
+    }
+
+    /// What the writer makes of parsed text parses back to the same metadata.
+    fn assert_round_trip(text: &str) {
+        let meta = parse_a1111(text);
+        let written = to_a1111(&meta);
+        assert_eq!(parse_a1111(&written), meta, "{text:?} was written as {written:?}");
+    }
+
+    #[test]
+    fn parsed_text_round_trips_through_the_writer() {
+        let nasty = [
+            // Nothing written after a prompt whose last line reads as parameters.
+            "a\nSeed: 1\nSteps: 2",
+            "Seed: 5\nNegative prompt:",
+            "p\nNegative prompt: x\nSeed: q\nSteps: 2",
+            "p\nNegative prompt: a, b: c, d: e\nSteps: 1",
+            // The marker inside the negative prompt.
+            "Negative prompt: a\nNegative prompt:Negative prompt: z",
+            "Negative prompt:\n  Negative prompt: z",
+            "Negative prompt: Negative prompt: Negative prompt:",
+            "a\nNegative prompt: b\nNegative prompt: \nNegative prompt: c\nSeed: 3",
+            // Carriage returns, quotes, odd values.
+            "a\r\r\nb\r\nNegative prompt: c\r\r",
+            "Model: \"a, \\\"b\\\"\", Seed: +7, Size: 64 x 32",
+            "x\nModel: \"  padded \", Seed: 1",
+            "line\nSize: 9x9, Size: bad",
+            "Negative prompt:\nSeed: x",
+            "\u{3000}山水\u{3000}\nNegative prompt: 模糊\u{3000}\nSeed: 42, Model: qwen",
+            A1111_SAMPLE,
+        ];
+        for text in nasty {
+            assert_round_trip(text);
+        }
+    }
+
+    #[test]
+    fn random_token_soup_round_trips_through_the_writer() {
+        const TOKENS: [&str; 22] = [
+            "Negative prompt:",
+            "Negative prompt: ",
+            "Seed: 1",
+            "Seed: x",
+            "Steps: 2",
+            "Size: 64x32",
+            "Model: m",
+            "Model: \"q, r\"",
+            ", ",
+            ": ",
+            "\n",
+            "\n",
+            "\r",
+            "\r\n",
+            " ",
+            "\"",
+            "\\",
+            "a",
+            "b: c",
+            "中",
+            "\u{3000}",
+            "CFG scale: 7",
+        ];
+        // A fixed xorshift sequence: the same texts on every run.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let length = next() % 14;
+            let text: String = (0..length)
+                .map(|_| TOKENS[usize::try_from(next() % TOKENS.len() as u64).unwrap()])
+                .collect();
+            assert_round_trip(&text);
+        }
     }
 
     #[test]

@@ -164,7 +164,6 @@ pub(crate) fn flatten_rgba(rgba: &image::RgbaImage) -> RgbImage {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::time::{Duration, Instant};
 
     use super::*;
     use crate::ErrorKind;
@@ -205,11 +204,12 @@ mod tests {
 
     #[test]
     fn refuses_a_huge_ihdr_quickly_without_allocating() {
-        let start = Instant::now();
+        // Not timed: the decoder's own words say it was the dimension check, which reads
+        // the header only, that refused it (not the allocation limit, nor running out).
         let err = decode(&png_claiming(60_000, 60_000), &DecodeLimits::default()).unwrap_err();
-        assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
         assert_eq!(err.kind, ErrorKind::Image);
         assert!(err.message.contains("too large"), "{}", err.message);
+        assert_eq!(err.details, "Image size exceeds limit");
     }
 
     #[test]

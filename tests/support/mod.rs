@@ -43,7 +43,7 @@ pub enum Reply {
         body: Vec<u8>,
         headers: Vec<(String, String)>,
     },
-    /// Reads the request, then never answers.
+    /// Reads the request, then never answers; notes when the client hangs up ([`FakeApi::hang_ups`]).
     Stall,
     /// Closes the connection without answering.
     Close,
@@ -123,6 +123,7 @@ pub struct FakeApi {
     seen: Arc<Mutex<Vec<Seen>>>,
     images: Arc<Mutex<HashMap<String, Reply>>>,
     handler: Arc<Mutex<Arc<Handler>>>,
+    hang_ups: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl FakeApi {
@@ -143,6 +144,7 @@ impl FakeApi {
             seen: Arc::default(),
             images: Arc::default(),
             handler: Arc::new(Mutex::new(Arc::new(handler))),
+            hang_ups: Arc::default(),
         };
         let server = fake.clone();
         tokio::spawn(async move {
@@ -198,6 +200,12 @@ impl FakeApi {
             .collect()
     }
 
+    /// How many stalled requests ([`Reply::Stall`]) the client gave up on by closing the
+    /// connection (a cancel or a timeout that reached the socket).
+    pub fn hang_ups(&self) -> usize {
+        self.hang_ups.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// API requests (not image downloads).
     pub fn api_requests(&self) -> Vec<Seen> {
         self.seen()
@@ -240,6 +248,15 @@ impl FakeApi {
             let handler = Arc::clone(&self.handler.lock().unwrap());
             handler(&seen, self)
         };
+        if matches!(reply, Reply::Stall) {
+            // Never answer; wait (up to an hour) for the client to close the connection.
+            let mut byte = [0u8; 1];
+            let closed = async { while matches!(stream.read(&mut byte).await, Ok(n) if n > 0) {} };
+            if tokio::time::timeout(Duration::from_secs(3600), closed).await.is_ok() {
+                self.hang_ups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            return;
+        }
         write_reply(&mut stream, reply).await;
     }
 }
@@ -314,9 +331,7 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply) {
         } => {
             write_full(stream, status, &content_type, &body, &headers).await;
         }
-        Reply::Stall => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-        }
+        Reply::Stall => unreachable!("answered by FakeApi::serve"),
         Reply::Close => {}
         Reply::Partial { declared, sent } => {
             let head = format!(
