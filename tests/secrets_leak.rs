@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Output;
 
@@ -32,6 +31,11 @@ impl Home {
 
     /// Runs `pictor ARGS` with the known key, debug logs, and the OS folders below HOME.
     async fn pictor(&self, args: &[&str]) -> Output {
+        self.pictor_through_proxy(args, None).await
+    }
+
+    /// Like [`Self::pictor`], with `HTTP_PROXY` set to `proxy` when given.
+    async fn pictor_through_proxy(&self, args: &[&str], proxy: Option<String>) -> Output {
         let home = self.path().to_path_buf();
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         tokio::task::spawn_blocking(move || {
@@ -44,9 +48,16 @@ impl Home {
                 .env("XDG_CACHE_HOME", home.join("cache"))
                 .env("PICTOR_API_KEY", KEY)
                 .env("PICTOR_LOG", "trace")
-                .args(&args)
-                .output()
-                .unwrap()
+                .env_remove("HTTP_PROXY")
+                .env_remove("http_proxy")
+                .env_remove("ALL_PROXY")
+                .env_remove("all_proxy")
+                .env_remove("NO_PROXY")
+                .env_remove("no_proxy");
+            if let Some(proxy) = &proxy {
+                command.env("HTTP_PROXY", proxy);
+            }
+            command.args(&args).output().unwrap()
         })
         .await
         .unwrap()
@@ -207,62 +218,43 @@ async fn a_known_key_and_signed_links_leave_no_trace() {
     println!("secrets: {files} files ({pngs} PNGs) and 6 runs' debug logs scanned; no key, no signature");
 }
 
-/// A non-loopback address of this machine, when it has one.
-fn non_loopback_address() -> Option<std::net::IpAddr> {
-    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
-    socket.connect("203.0.113.1:9").ok()?;
-    let ip = socket.local_addr().ok()?.ip();
-    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_to_a_non_local_host_is_refused_unless_allowed() {
     let home = Home::new();
-    // A host that is never contacted: refused before any connection.
-    let refused = home
-        .pictor(&[
-            "generate",
-            "x",
-            "--provider",
-            "apple-router",
-            "--base-url",
-            "http://198.51.100.7",
-            "--json",
-        ])
-        .await;
-    let text = check_output(&refused);
-    assert!(!refused.status.success());
-    assert!(text.contains("\"kind\":\"config\""), "{text}");
-    assert!(text.contains("unencrypted"), "{text}");
-
-    let Some(ip) = non_loopback_address() else {
-        println!("no non-loopback address: only the refusal was checked");
-        return;
-    };
-    let fake = FakeApi::start_on(SocketAddr::new(ip, 0), |_, fake| {
-        Reply::Json(200, openai_success(&fake.png_link("lan", sample_png(16, 16, 3))))
-    })
-    .await;
-    let base = fake.base_url();
+    // A non-local host reached through a proxy on loopback: even a broken guard sends
+    // nothing to any address outside 127.0.0.0/8, and the name never resolves (.invalid).
+    let fake =
+        FakeApi::start(|_, fake| Reply::Json(200, openai_success(&fake.png_link("far", sample_png(16, 16, 3))))).await;
+    let proxy = Some(fake.base_url());
     let args = [
         "generate",
         "x",
         "--provider",
         "apple-router",
         "--base-url",
-        base.as_str(),
+        "http://pictor-remote.invalid",
         "--json",
     ];
-    let refused = home.pictor(&args).await;
+    let refused = home.pictor_through_proxy(&args, proxy.clone()).await;
     let text = check_output(&refused);
+    assert!(!refused.status.success());
     assert!(text.contains("\"kind\":\"config\""), "{text}");
-    assert!(fake.seen().is_empty(), "the key was sent over plain http to {base}");
+    assert!(
+        fake.seen().is_empty(),
+        "the key was sent over plain http to a non-local host"
+    );
 
     let mut allowed_args = args.to_vec();
     allowed_args.push("--allow-insecure-http");
-    let allowed = home.pictor(&allowed_args).await;
+    let allowed = home.pictor_through_proxy(&allowed_args, proxy).await;
     let text = check_output(&allowed);
     assert!(allowed.status.success(), "{text}");
-    assert_eq!(fake.api_requests().len(), 1);
+    let requests = fake.api_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].header("host"),
+        Some("pictor-remote.invalid"),
+        "it went to the named host"
+    );
     check_image_requests(&fake);
 }

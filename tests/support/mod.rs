@@ -278,7 +278,13 @@ async fn read_request(stream: &mut TcpStream) -> Option<Seen> {
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
     let method = request_line.next()?.to_owned();
-    let path = request_line.next()?.to_owned();
+    // A request through a proxy names the whole URL (absolute form); keep its path, the
+    // host it was meant for is in the Host header.
+    let target = request_line.next()?;
+    let path = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |slash| &rest[slash..]).to_owned(),
+        None => target.to_owned(),
+    };
     let headers: HashMap<String, String> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
