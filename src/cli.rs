@@ -524,7 +524,8 @@ fn retry_downloads() -> Result<i32> {
     Ok(i32::from(!failed.is_empty()))
 }
 
-/// Opens the library (which runs recovery), then rebuilds every missing thumbnail.
+/// Opens the library (which runs recovery), then rebuilds every thumbnail that is
+/// missing or does not decode.
 fn check(args: &CheckArgs) -> Result<i32> {
     let library = open_library()?;
     let report = *library.recovery_report();
@@ -536,7 +537,12 @@ fn check(args: &CheckArgs) -> Result<i32> {
             ..Query::default()
         };
         for record in library.query(&query)? {
-            if record.missing || library.thumbnail_path(&record.id).is_file() {
+            // A thumbnail that reads and decodes is kept; a missing, empty or truncated one
+            // (a power cut can leave those) is rebuilt.
+            let sound = std::fs::read(library.thumbnail_path(&record.id))
+                .ok()
+                .is_some_and(|bytes| crate::imaging::decode_thumbnail(&bytes).is_ok());
+            if record.missing || sound {
                 continue;
             }
             match crate::generate::load_thumbnail(&library, &record) {
@@ -552,16 +558,16 @@ fn check(args: &CheckArgs) -> Result<i32> {
         print_json(&serde_json::json!({
             "temp_files_removed": report.temp_files_removed,
             "orphans_restored": report.orphans_restored,
-            "unreadable_removed": report.unreadable_removed,
+            "unreadable_moved": report.unreadable_moved,
             "missing_files": report.missing_files,
             "thumbnails_rebuilt": rebuilt,
             "thumbnails_failed": failed,
         }));
     } else {
         println!(
-            "temp files removed: {}\norphans restored: {}\nunreadable files removed: {}\n\
+            "temp files removed: {}\norphans restored: {}\nunreadable files moved to unreadable/: {}\n\
              images whose file is missing: {}\nthumbnails rebuilt: {rebuilt}\nthumbnails that failed: {failed}",
-            report.temp_files_removed, report.orphans_restored, report.unreadable_removed, report.missing_files
+            report.temp_files_removed, report.orphans_restored, report.unreadable_moved, report.missing_files
         );
     }
     Ok(i32::from(failed > 0 || report.missing_files > 0))

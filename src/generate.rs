@@ -210,8 +210,8 @@ pub fn load_thumbnail(library: &Library, record: &ImageRecord) -> Result<image::
 
 /// Opens the library at `paths`, re-cataloguing files left without a row by a crash
 /// from the parameters embedded in them. Such a file gets its row back only when all its
-/// pixels decode (as at ingest); one that does not was still being checked when the
-/// crash came, and recovery deletes it.
+/// pixels decode (as at ingest); one that does not (most often: still being checked when
+/// the crash came) is moved to `unreadable/`, never deleted.
 pub fn open_library(paths: crate::library::LibraryPaths) -> Result<Library> {
     Library::open_with(paths, &read_sound_image)
 }

@@ -296,10 +296,23 @@ fn sigkilled_writers_never_lose_or_corrupt_an_image() {
             assert!(ids.contains(stem.as_str()), "orphan file: {}", path.display());
         }
     }
+    // Only the corrupt image is ever moved aside as unreadable: never a good one.
+    for path in support::files_below(&dir.path().join("unreadable")) {
+        let bytes = std::fs::read(&path).unwrap();
+        let prompt = pictor::imaging::read_metadata(&bytes)
+            .map(|m| m.prompt)
+            .unwrap_or_default();
+        assert_eq!(
+            prompt,
+            CORRUPT_PROMPT,
+            "a readable image was moved aside: {}",
+            path.display()
+        );
+    }
     assert!(!logs.contains("panicked"), "a writer panicked: {logs}");
     let temp_removed = repaired(&logs, "temp_files_removed") + own_temp;
     let orphans_restored = repaired(&logs, "orphans_restored") + own_orphans;
-    let unreadable_removed = repaired(&logs, "unreadable_removed") + report.unreadable_removed;
+    let unreadable_moved = repaired(&logs, "unreadable_moved") + report.unreadable_moved;
     let imported = reported.values().filter(|p| p.as_str() == IMPORT_PROMPT).count();
     assert!(
         rows.len() > KILLS / 2,
@@ -337,7 +350,7 @@ fn sigkilled_writers_never_lose_or_corrupt_an_image() {
          finished first), {spawned} processes, {} rows ({imported} imported), {} reported by the \
          processes, {temp_before} temp files before the final recovery, final recovery: {report:?}; \
          over all recoveries {temp_removed} temp files removed, {orphans_restored} orphans restored, \
-         {unreadable_removed} unreadable orphans removed; the final check rebuilt {rebuilt_at_end} thumbnails; {:.1} s",
+         {unreadable_moved} unreadable orphans removed; the final check rebuilt {rebuilt_at_end} thumbnails; {:.1} s",
         rows.len(),
         reported.len(),
         started.elapsed().as_secs_f32()

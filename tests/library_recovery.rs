@@ -37,7 +37,7 @@ fn leftover_temp_files_are_removed() {
         &RecoveryReport {
             temp_files_removed: 2,
             orphans_restored: 0,
-            unreadable_removed: 0,
+            unreadable_moved: 0,
             missing_files: 0
         }
     );
@@ -246,7 +246,7 @@ fn one_handle_shared_between_threads() {
 }
 
 #[test]
-fn an_orphan_whose_pixels_do_not_decode_is_removed_not_restored() {
+fn an_orphan_whose_pixels_do_not_decode_is_moved_aside_not_restored() {
     let dir = tempfile::tempdir().unwrap();
     let library = pictor::generate::open_library(LibraryPaths::in_dir(dir.path())).unwrap();
     drop(library);
@@ -271,12 +271,14 @@ fn an_orphan_whose_pixels_do_not_decode_is_removed_not_restored() {
 
     let library = pictor::generate::open_library(LibraryPaths::in_dir(dir.path())).unwrap();
     let report = library.recovery_report();
+    assert_eq!((report.orphans_restored, report.unreadable_moved), (1, 1), "{report:?}");
+    assert!(!corrupt.exists(), "the unreadable orphan left images/");
+    let aside = dir.path().join("unreadable").join(corrupt.file_name().unwrap());
     assert_eq!(
-        (report.orphans_restored, report.unreadable_removed),
-        (1, 1),
-        "{report:?}"
+        fs::read(&aside).unwrap(),
+        &whole[..idat + 10],
+        "moved aside whole, not deleted"
     );
-    assert!(!corrupt.exists(), "the unreadable orphan is gone");
     let rows = library.query(&Query::default()).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].meta.prompt, "corrupt after its header");

@@ -509,10 +509,30 @@ fn a_failed_check_leaves_no_row_and_no_file_even_for_a_recovery_waiting_on_the_l
         report.orphans_restored, 0,
         "the failed image came back as an orphan: {report:?}"
     );
-    assert_eq!(report.unreadable_removed, 0, "{report:?}");
+    assert_eq!(report.unreadable_moved, 0, "{report:?}");
     assert_eq!(library.count(&Query::default()).unwrap(), 0);
     assert!(all_files(&dir.path().join("images")).is_empty());
     assert!(all_files(&dir.path().join("thumbs")).is_empty());
     let reopened = Library::open(LibraryPaths::in_dir(dir.path())).unwrap();
     assert_eq!(reopened.count(&Query::default()).unwrap(), 0);
+}
+
+#[test]
+fn a_panicking_check_leaves_the_library_usable_and_nothing_behind() {
+    let (dir, library) = open_library();
+    let meta = meta("the decoder panics", "qwen-image-plus", MAY_2024_MS);
+    let bytes = png_bytes(64, 48);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        library.insert_checked(new_image(&meta, &bytes), || panic!("decoder bug"))
+    }));
+    assert!(caught.is_err());
+    assert!(
+        all_files(&dir.path().join("images")).is_empty(),
+        "the file was left behind"
+    );
+    // The next writes work (no transaction left open), and so does another process.
+    insert_prompt(&library, "after the panic", 0);
+    let other = Library::open(LibraryPaths::in_dir(dir.path())).unwrap();
+    assert_eq!(other.count(&Query::default()).unwrap(), 1);
+    assert_eq!(other.recovery_report().orphans_restored, 0);
 }

@@ -382,3 +382,64 @@ fn this_runs_overrides_are_shown_as_such_and_never_saved() {
     assert_eq!(endpoint.url.scheme(), "https");
     assert_eq!(endpoint.url.host_str(), Some("api.applerouter.ai"));
 }
+
+#[test]
+fn switching_providers_never_sends_one_providers_key_to_another() {
+    let world = world(success);
+    world
+        .store
+        .set(Provider::OpenaiCompatible, &ApiKey::new("sk-router-1111").unwrap())
+        .unwrap();
+    world
+        .store
+        .set(Provider::Dashscope, &ApiKey::new("sk-dash-dddd").unwrap())
+        .unwrap();
+    let deps = AppDeps {
+        secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
+        library: Arc::clone(&world.library),
+        runtime: world.runtime.handle().clone(),
+        overrides: Overrides::default(),
+        demo_base_url: String::new(),
+        dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
+    };
+    // Saved preferences: the router at the fake's address.
+    let mut storage = MemoryStorage::default();
+    let saved = pictor::settings::Settings {
+        provider: Provider::OpenaiCompatible,
+        base_url: world.fake.base_url(),
+        ..Default::default()
+    };
+    eframe::set_value(&mut storage, "pictor-settings", &saved);
+    let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
+    let mut harness = Harness::builder().with_size([1280.0, 820.0]).build_eframe(move |cc| {
+        cc.storage = Some(storage);
+        PictorApp::new(cc, deps)
+    });
+    english(&mut harness);
+    let has_key = |app: &PictorApp, key: &str| {
+        app.key_status()
+            .and_then(|k| k.key.as_ref())
+            .is_some_and(|k| k.expose() == key)
+    };
+    step_until(&mut harness, "router key", |app| has_key(app, "sk-router-1111"));
+    // To DashScope and back, as the settings window would.
+    harness.state_mut().settings_mut().provider = Provider::Dashscope;
+    step_until(&mut harness, "dashscope key", |app| has_key(app, "sk-dash-dddd"));
+    harness.state_mut().settings_mut().provider = Provider::OpenaiCompatible;
+    harness.step();
+    assert!(
+        !has_key(harness.state(), "sk-dash-dddd"),
+        "the DashScope key is still offered for the router"
+    );
+    step_until(&mut harness, "router key again", |app| has_key(app, "sk-router-1111"));
+    type_prompt(&mut harness, "a lantern");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, "job done", |app| {
+        app.job_cards()
+            .first()
+            .is_some_and(|c| matches!(c.state, CardState::Done { .. }))
+    });
+    let requests = world.fake.api_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header("authorization"), Some("Bearer sk-router-1111"));
+}

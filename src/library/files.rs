@@ -78,12 +78,13 @@ pub fn is_temp_name(name: &str) -> bool {
 /// How far [`write_atomically`] takes a write before it returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durability {
-    /// On disk: the file, its folder's entry and every folder created for it are flushed
-    /// (`fsync`) before the call returns. For images and exports.
+    /// On disk: the file, its folder, and the folders that lead to it (every one created
+    /// for it, and the two above it) are flushed (`fsync`) before the call returns. For
+    /// images and exports.
     Durable,
     /// Atomic but not flushed: readers never see a half-written file, but after a power
-    /// loss the file may be missing. For regenerable files (thumbnails); saves the
-    /// fsyncs on every stored image.
+    /// loss the file may be missing, empty or truncated (readers decode it and rebuild
+    /// it). For regenerable files (thumbnails); saves the fsyncs on every stored image.
     Replaceable,
 }
 
@@ -125,20 +126,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8], durability: Durability) -> Re
     Ok(())
 }
 
-/// Creates `dir` and its missing parents; with `durable`, flushes each parent that got a
-/// new folder, so the new folder's entry survives a power cut too.
+/// Creates `dir` and its missing parents. With `durable`, flushes the entry of every
+/// folder created here into its parent, and also `dir`'s parent and grandparent: another
+/// writer (or a run that crashed) may have created `YYYY/MM` without flushing it yet, and
+/// a file is only as durable as the folders that lead to it. Flushing a folder that has
+/// nothing new costs next to nothing.
 fn create_folders(dir: &Path, durable: bool) -> io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
     let missing: Vec<&Path> = dir.ancestors().take_while(|folder| !folder.is_dir()).collect();
-    fs::create_dir_all(dir)?;
+    if !missing.is_empty() {
+        fs::create_dir_all(dir)?;
+    }
     if durable {
-        // From the outermost new folder inwards: each one's entry in its parent.
-        for folder in missing.iter().rev() {
-            if let Some(parent) = folder.parent().filter(|p| !p.as_os_str().is_empty()) {
-                sync_directory(parent)?;
-            }
+        let mut parents: Vec<&Path> = missing.iter().filter_map(|folder| folder.parent()).collect();
+        parents.extend(dir.ancestors().skip(1).take(2));
+        parents.retain(|parent| !parent.as_os_str().is_empty());
+        parents.sort();
+        parents.dedup();
+        for parent in parents {
+            sync_directory(parent)?;
         }
     }
     Ok(())

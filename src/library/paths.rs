@@ -13,6 +13,9 @@ pub const DATABASE_FILE: &str = "library.sqlite3";
 /// Name of the image directory inside the data directory.
 pub const IMAGES_DIR: &str = "images";
 
+/// Folder under the data directory where recovery moves image files it cannot read.
+pub const UNREADABLE_DIR: &str = "unreadable";
+
 /// Where a library lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LibraryPaths {
@@ -51,6 +54,11 @@ impl LibraryPaths {
     /// The root of the image tree (`images/YYYY/MM/<id>.<ext>` lives below it).
     pub fn images_dir(&self) -> PathBuf {
         self.data_dir.join(IMAGES_DIR)
+    }
+
+    /// `data_dir/unreadable`: image files without a row that recovery could not read.
+    pub fn unreadable_dir(&self) -> PathBuf {
+        self.data_dir.join(UNREADABLE_DIR)
     }
 
     fn from_os_dirs() -> Result<Self> {

@@ -18,10 +18,10 @@ pub struct RecoveryReport {
     pub temp_files_removed: usize,
     /// Image files without a row (a crash between file and row) that got their row back.
     pub orphans_restored: usize,
-    /// Image files without a row that the reader could not read: what a crash left of an
-    /// image that was still being checked (it never had a row and was never reported
-    /// as stored). Deleted.
-    pub unreadable_removed: usize,
+    /// Image files without a row that the reader could not read (most often what a crash
+    /// left of an image still being checked, never reported as stored). Moved aside to
+    /// `data_dir/unreadable/`, never deleted: the file may still matter to someone.
+    pub unreadable_moved: usize,
     /// Rows whose image file is not on disk (flagged `missing`).
     pub missing_files: usize,
 }
@@ -49,13 +49,13 @@ pub(super) fn recover(
 ) -> Result<RecoveryReport> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let temp_files_removed = remove_temp_files(&paths.images_dir()) + remove_temp_files(&paths.thumbs_dir);
-    let (orphans_restored, unreadable_removed) = restore_orphans(&tx, paths, reader)?;
+    let (orphans_restored, unreadable_moved) = restore_orphans(&tx, paths, reader)?;
     let missing_files = refresh_missing(&tx, &paths.data_dir)?;
     tx.commit()?;
     let report = RecoveryReport {
         temp_files_removed,
         orphans_restored,
-        unreadable_removed,
+        unreadable_moved,
         missing_files,
     };
     if report != RecoveryReport::default() {
@@ -84,10 +84,11 @@ fn remove_temp_files(root: &Path) -> usize {
 }
 
 /// Gives every image file named `<ULID>.<ext>` that has no row a row, rebuilt by `reader`;
-/// deletes the ones `reader` cannot read. Returns how many were restored and deleted.
+/// moves the ones `reader` cannot read to `data_dir/unreadable/`. Returns how many were
+/// restored and moved.
 fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataReader<'_>) -> Result<(usize, usize)> {
     let mut restored = 0;
-    let mut removed = 0;
+    let mut moved = 0;
     for path in files::files_below(&paths.images_dir()) {
         let Some((id, created_ms)) = library_file_id(&path) else {
             continue;
@@ -106,12 +107,12 @@ fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataRead
             }
         };
         let Some((mut meta, width, height)) = reader(&bytes) else {
-            match files::remove_file_if_present(&path) {
-                Ok(()) => {
-                    tracing::info!(path = %path.display(), "removed an unreadable image that never had a library row");
-                    removed += 1;
+            match move_aside(&path, &paths.unreadable_dir()) {
+                Ok(to) => {
+                    tracing::warn!(from = %path.display(), to = %to.display(), "moved an unreadable image without a library row aside");
+                    moved += 1;
                 }
-                Err(err) => tracing::warn!(path = %path.display(), %err, "could not remove an unreadable orphan"),
+                Err(err) => tracing::warn!(path = %path.display(), %err, "could not move an unreadable orphan aside"),
             }
             continue;
         };
@@ -131,7 +132,15 @@ fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataRead
         tracing::info!(path = %path.display(), "restored an image that had lost its library row");
         restored += 1;
     }
-    Ok((restored, removed))
+    Ok((restored, moved))
+}
+
+/// Moves `file` into `folder` (created when needed), keeping its name; returns where.
+fn move_aside(file: &Path, folder: &Path) -> std::io::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(folder)?;
+    let to = folder.join(file.file_name().unwrap_or_default());
+    std::fs::rename(file, &to)?;
+    Ok(to)
 }
 
 /// The id and the ULID's timestamp of a file named like the library names images

@@ -46,30 +46,26 @@ impl Library {
         };
         let conn = lock(&self.writer);
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let staged = (|| {
-            files::write_atomically(&absolute, image.bytes, Durability::Durable)?;
-            let thumbnail_jpeg = check()?;
-            write_thumbnail(&thumbnail, &thumbnail_jpeg);
-            record::insert_row(&conn, image.meta, &placement).map_err(|err| {
-                Error::storage(
-                    format!("could not add {} to the library", absolute.display()),
-                    err.message,
-                )
-            })?;
-            conn.execute_batch("COMMIT")
-                .map_err(|err| Error::storage(format!("could not add {} to the library", absolute.display()), err))
-        })();
-        if let Err(err) = staged {
-            // Still inside the transaction (and the lock): nobody can see these files yet.
-            remove_if_present(&absolute);
-            remove_if_present(&thumbnail);
-            if !conn.is_autocommit()
-                && let Err(rollback) = conn.execute_batch("ROLLBACK")
-            {
-                tracing::warn!(%rollback, "could not roll back a failed insert");
-            }
-            return Err(err);
-        }
+        // Until COMMIT, any way out (an error, or a panic in `check`) removes the files
+        // and then rolls back, in that order, while the lock is still held.
+        let mut pending = PendingInsert {
+            conn: &conn,
+            files: [&absolute, &thumbnail],
+            committed: false,
+        };
+        files::write_atomically(&absolute, image.bytes, Durability::Durable)?;
+        let thumbnail_jpeg = check()?;
+        write_thumbnail(&thumbnail, &thumbnail_jpeg);
+        record::insert_row(&conn, image.meta, &placement).map_err(|err| {
+            Error::storage(
+                format!("could not add {} to the library", absolute.display()),
+                err.message,
+            )
+        })?;
+        conn.execute_batch("COMMIT")
+            .map_err(|err| Error::storage(format!("could not add {} to the library", absolute.display()), err))?;
+        pending.committed = true;
+        drop(pending);
         drop(conn);
         Ok(ImageRecord {
             id,
@@ -185,6 +181,31 @@ fn rows_matching(tx: &Transaction<'_>, condition: &str) -> Result<Vec<(String, S
     let mut statement = tx.prepare(&format!("SELECT id, file FROM images WHERE {condition}"))?;
     let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An insert between `BEGIN IMMEDIATE` and `COMMIT`. Dropped uncommitted (an error or a
+/// panic), it removes the insert's files and then rolls the transaction back, so no other
+/// process ever sees the files without the lock held, and the connection is left usable.
+struct PendingInsert<'a> {
+    conn: &'a rusqlite::Connection,
+    files: [&'a Path; 2],
+    committed: bool,
+}
+
+impl Drop for PendingInsert<'_> {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        for file in self.files {
+            remove_if_present(file);
+        }
+        if !self.conn.is_autocommit()
+            && let Err(rollback) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(%rollback, "could not roll back a failed insert");
+        }
+    }
 }
 
 fn write_thumbnail(path: &Path, jpeg: &[u8]) {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+use crate::api::provider::Provider;
 use crate::error::Error;
 use crate::jobs::Waker;
 use crate::library::ImageRecord;
@@ -60,13 +61,17 @@ impl TaskKind {
         }
     }
 
-    /// Whether a progress line is worth showing: long work the user waits for, not a
-    /// star or a trash that ends within a frame or two.
+    /// Whether a progress line is worth showing: long work the user started and waits
+    /// for, not a star or a trash that ends within a frame or two, nor the retry of
+    /// pending downloads that runs at every start.
     pub fn shows_progress(self) -> bool {
-        matches!(
-            self,
-            Self::Export | Self::Import | Self::EmptyTrash | Self::RetryDownloads
-        )
+        matches!(self, Self::Export | Self::Import | Self::EmptyTrash)
+    }
+
+    /// Whether this kind of task can change library rows (so even its failure may have
+    /// left the shown rows out of step).
+    pub fn changes_rows(self) -> bool {
+        !matches!(self, Self::Save | Self::Export | Self::ShowInFolder)
     }
 }
 
@@ -141,9 +146,10 @@ pub enum TaskOutcome {
 }
 
 impl TaskOutcome {
-    /// Whether the outcome changed library rows (so the gallery's query must run again).
-    /// Starring is not counted: the gallery updates its rows in place at once.
-    pub fn changed_rows(&self) -> bool {
+    /// Whether the outcome of a task of `kind` changed library rows (so the gallery's
+    /// query must run again). Starring is not counted: the gallery updates its rows in
+    /// place at once.
+    pub fn changed_rows(&self, kind: TaskKind) -> bool {
         match self {
             Self::Trashed { count, .. }
             | Self::Restored { count }
@@ -151,7 +157,7 @@ impl TaskOutcome {
             | Self::MissingRemoved { count } => *count > 0,
             Self::Imported { stored, .. } | Self::DownloadsRetried { stored } => *stored > 0,
             // A failed star or trash left the shown rows out of step with the library.
-            Self::Failed(_) => true,
+            Self::Failed(_) => kind.changes_rows(),
             Self::Starred { .. }
             | Self::Saved { .. }
             | Self::Exported { .. }
@@ -163,8 +169,13 @@ impl TaskOutcome {
 
 /// A result of background work, for the UI.
 pub enum AppEvent {
-    /// The key status for the current provider was read.
-    KeyStatus(Result<KeyStatus, Error>),
+    /// The key status of `provider` was read.
+    KeyStatus {
+        /// Whose key (an answer for a provider no longer chosen is dropped).
+        provider: Provider,
+        /// Where the key comes from, or why it could not be read.
+        status: Result<KeyStatus, Error>,
+    },
     /// A key was saved (to the keyring or the session) or forgotten.
     KeySaved(Result<KeySource, Error>),
     /// A gallery query finished; `generation` tells stale answers apart.

@@ -74,7 +74,7 @@ impl Gallery {
     /// Takes a query answer, unless a newer query was started since.
     pub fn receive(&mut self, generation: u64, records: Vec<ImageRecord>) {
         if generation == self.generation {
-            // The same images may come back at other places (a refresh after a star):
+            // The same images may come back at other places (a refresh after a trash):
             // the keyboard focus and the Shift anchor follow their images.
             let focus_id = self.focus.and_then(|i| self.records.get(i)).map(|r| r.id.clone());
             let anchor_id = self.anchor.and_then(|i| self.records.get(i)).map(|r| r.id.clone());

@@ -134,10 +134,20 @@ fn connection_rows_ui(ui: &mut egui::Ui, settings: &mut Settings, overrides: &Ov
     let provider = overrides.provider.unwrap_or(settings.provider);
     match &overrides.base_url {
         Some(base_url) => overridden_ui(ui, base_url, locale).labelled_by(label.id),
-        None if overrides.provider.is_some_and(|p| p != settings.provider) => {
-            let own = provider.default_base_url().unwrap_or_default();
-            overridden_ui(ui, own, locale).labelled_by(label.id)
-        }
+        // The provider of this run, without a base URL: its own address (not the saved
+        // one, which belongs to another provider), or none at all.
+        None if overrides.provider.is_some_and(|p| p != settings.provider) => ui
+            .vertical(|ui| {
+                let (shown, note) = match provider.default_base_url() {
+                    Some(own) => (own, t!("settings.provider_own_url", locale = locale)),
+                    None => ("—", t!("settings.needs_base_url", locale = locale)),
+                };
+                let response = ui.label(egui::RichText::new(shown).strong());
+                ui.label(egui::RichText::new(note).small().weak());
+                response
+            })
+            .inner
+            .labelled_by(label.id),
         None => {
             let hint = provider.default_base_url().unwrap_or("https://router.example.com");
             ui.add(egui::TextEdit::singleline(&mut settings.base_url).hint_text(hint))

@@ -10,7 +10,7 @@ use super::{Notice, PictorApp};
 use crate::error::Error;
 use crate::jobs::JobEvent;
 use crate::secrets::{KeySource, KeyStatus};
-use crate::ui::background::{AppEvent, TaskOutcome};
+use crate::ui::background::{AppEvent, TaskKind, TaskOutcome};
 use crate::ui::key_dialog::KeyDialog;
 
 impl PictorApp {
@@ -32,7 +32,10 @@ impl PictorApp {
 
     pub(super) fn handle_app_event(&mut self, ctx: &egui::Context, event: AppEvent) {
         match event {
-            AppEvent::KeyStatus(Ok(status)) => {
+            // An answer for a provider that is no longer chosen must never be used for
+            // the one that is: its key would go to the wrong service.
+            AppEvent::KeyStatus { provider, .. } if provider != self.provider() => {}
+            AppEvent::KeyStatus { status: Ok(status), .. } => {
                 let missing = status.key.is_none() && self.provider().needs_key();
                 self.key = Some(status);
                 if missing && self.key_dialog.is_none() {
@@ -42,7 +45,7 @@ impl PictorApp {
                     });
                 }
             }
-            AppEvent::KeyStatus(Err(err)) => {
+            AppEvent::KeyStatus { status: Err(err), .. } => {
                 self.key = Some(KeyStatus {
                     key: None,
                     source: KeySource::None,
@@ -91,8 +94,9 @@ impl PictorApp {
                 }
             }
             AppEvent::TaskDone { task, outcome } => {
-                self.tasks.remove(&task);
-                self.handle_task_outcome(outcome);
+                if let Some(running) = self.tasks.remove(&task) {
+                    self.handle_task_outcome(running.kind, outcome);
+                }
             }
             AppEvent::Clipboard(result) => match result {
                 Ok(image) => {
@@ -109,9 +113,9 @@ impl PictorApp {
 
     /// Tells the user how a library task ended, and re-runs the gallery's query only when
     /// the task changed rows.
-    pub(super) fn handle_task_outcome(&mut self, outcome: TaskOutcome) {
+    pub(super) fn handle_task_outcome(&mut self, kind: TaskKind, outcome: TaskOutcome) {
         let locale = self.locale();
-        if outcome.changed_rows() {
+        if outcome.changed_rows(kind) {
             self.refresh_gallery();
         }
         match outcome {

@@ -167,10 +167,14 @@ impl PictorApp {
         }
     }
 
-    /// Stars or unstars images: at once in the gallery, then in the library.
+    /// Stars or unstars images: at once in the gallery (an image unstarred in the
+    /// favourites view leaves it), then in the library.
     pub(super) fn set_favorite(&mut self, ids: Vec<String>, favorite: bool) {
         for record in self.gallery.records.iter_mut().filter(|r| ids.contains(&r.id)) {
             record.favorite = favorite;
+        }
+        if !favorite && self.gallery.query.favorites_only {
+            self.gallery.remove(&ids);
         }
         self.library_task(TaskKind::Star, move |library| {
             library

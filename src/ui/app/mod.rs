@@ -66,7 +66,10 @@ pub struct PictorApp {
     settings: Settings,
     overrides: Overrides,
     form: ComposeForm,
+    /// The key status of `key_for` (`None` while it is read).
     key: Option<KeyStatus>,
+    /// The provider `key` belongs to.
+    key_for: Provider,
     key_dialog: Option<KeyDialog>,
     settings_open: bool,
     demo_base_url: String,
@@ -115,6 +118,7 @@ impl PictorApp {
             .storage
             .and_then(|s| eframe::get_value(s, COMPOSE_KEY))
             .unwrap_or_default();
+        let key_for = deps.overrides.provider.unwrap_or(settings.provider);
         let ctx = cc.egui_ctx.clone();
         let waker: Waker = Arc::new(move || ctx.request_repaint());
         let (jobs, job_events) = Jobs::new(deps.runtime.clone(), settings.concurrency, Arc::clone(&waker));
@@ -130,6 +134,7 @@ impl PictorApp {
             overrides: deps.overrides,
             form,
             key: None,
+            key_for,
             key_dialog: None,
             settings_open: false,
             demo_base_url: deps.demo_base_url,
@@ -179,21 +184,37 @@ impl PictorApp {
         self.overrides.provider.unwrap_or(self.settings.provider)
     }
 
-    /// Makes `provider` the provider: the user chose it here, so it is saved and any
-    /// command-line provider of this run stops applying.
-    fn choose_provider(&mut self, provider: Provider) {
-        if self.overrides.provider.is_some_and(|p| p != provider) {
-            self.overrides.provider = None;
-            self.overrides.base_url = None;
+    /// Makes `provider` the provider. Every change of provider in the window comes here
+    /// (settings, key dialog, "use the demo"): the user chose it, so it is saved, and this
+    /// run's provider and base URL overrides stop applying (a base URL meant for one
+    /// service must never receive another's key).
+    pub(super) fn choose_provider(&mut self, provider: Provider) {
+        if provider == self.provider() {
+            return;
         }
+        self.overrides.provider = None;
+        self.overrides.base_url = None;
         self.settings.provider = provider;
+        self.follow_provider();
+    }
+
+    /// Re-reads the key when the provider in force is not the one the key status is for,
+    /// so a key is never used for another provider.
+    fn follow_provider(&mut self) {
+        if self.key_for != self.provider() {
+            self.key = None;
+            self.refresh_key_status();
+        }
     }
 
     fn refresh_key_status(&mut self) {
         let secrets = self.secrets.clone();
         let provider = self.provider();
-        self.background
-            .spawn(move || AppEvent::KeyStatus(secrets.status(provider)));
+        self.key_for = provider;
+        self.background.spawn(move || AppEvent::KeyStatus {
+            provider,
+            status: secrets.status(provider),
+        });
     }
 
     fn notify(&mut self, text: impl Into<String>) {
@@ -246,7 +267,12 @@ impl PictorApp {
 
     fn generator(&mut self) -> Result<Generator, Error> {
         let client = self.client()?;
-        let key = self.key.as_ref().and_then(|k| k.key.clone());
+        // Only a key read for the provider this client talks to.
+        let key = self
+            .key
+            .as_ref()
+            .filter(|_| self.key_for == client.endpoint().provider)
+            .and_then(|k| k.key.clone());
         let key = if self.provider().needs_key() { key } else { None };
         Generator::new(client, key, Arc::clone(&self.library))
     }
@@ -289,10 +315,7 @@ impl PictorApp {
     fn handle_key_action(&mut self, action: KeyDialogAction) {
         match action {
             KeyDialogAction::Save { provider, key, persist } => {
-                if provider != self.provider() {
-                    self.choose_provider(provider);
-                    self.key = None;
-                }
+                self.choose_provider(provider);
                 let secrets = self.secrets.clone();
                 self.background
                     .spawn(move || AppEvent::KeySaved(secrets.save(provider, &key, persist)));
@@ -305,7 +328,6 @@ impl PictorApp {
             KeyDialogAction::UseDemo => {
                 self.choose_provider(Provider::Demo);
                 self.key_dialog = None;
-                self.refresh_key_status();
             }
             KeyDialogAction::Close => self.key_dialog = None,
         }
@@ -369,6 +391,7 @@ impl eframe::App for PictorApp {
         for event in self.background.drain() {
             self.handle_app_event(ctx, event);
         }
+        self.follow_provider();
         if self.cards.iter().any(JobCard::is_active) {
             ctx.request_repaint_after(Duration::from_secs(1));
         }

@@ -60,6 +60,7 @@ impl PictorApp {
         let locale = self.locale();
         let mut open = true;
         let mut changed = false;
+        let provider_before = self.settings.provider;
         egui::Window::new(t!("settings.title", locale = locale))
             .open(&mut open)
             .pivot(egui::Align2::RIGHT_TOP)
@@ -72,14 +73,10 @@ impl PictorApp {
         self.settings_open = open;
         if changed {
             self.jobs.set_concurrency(self.settings.concurrency);
-            if self.key.as_ref().is_some()
-                && self
-                    .client
-                    .as_ref()
-                    .is_some_and(|(connection, _)| connection.provider != self.provider())
-            {
-                self.key = None;
-                self.refresh_key_status();
+            let chosen = self.settings.provider;
+            if chosen != provider_before {
+                self.settings.provider = provider_before;
+                self.choose_provider(chosen);
             }
         }
     }
