@@ -10,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::client::{ApiClient, ClientConfig, ClientEvent};
 use crate::api::provider::{Endpoint, Provider};
-use crate::api::request::{DEFAULT_MODEL, GenerationParams, GenerationRequest, MAX_SEED, Size};
+use crate::api::request::{
+    DEFAULT_MODEL, GenerationParams, GenerationRequest, MAX_SEED, Size, default_size, n_max, split_count,
+};
 use crate::api::secret::ApiKey;
 use crate::connection::{Connection, Overrides, start_demo_server};
 use crate::error::{Error, ErrorKind, Result};
@@ -75,6 +77,8 @@ pub enum Command {
     Retry,
     /// Check the library: repair what a crash left, rebuild missing thumbnails, report.
     Check(CheckArgs),
+    /// List the models Pictor knows and what each takes.
+    Models(ModelsArgs),
     /// Manage the API key in the OS keyring.
     Key {
         /// set, status or clear.
@@ -100,7 +104,8 @@ pub struct GenerateArgs {
     /// Seed (0..=2147483647); with --count N the images use S, S+1, …
     #[arg(long)]
     pub seed: Option<u32>,
-    /// How many images (one request each).
+    /// How many images: one request asking for all of them where the model makes several
+    /// per request (split only above its maximum), else one request each.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub count: u32,
     /// Do not let the service rewrite the prompt.
@@ -147,6 +152,14 @@ pub struct ImportArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pictor models`.
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// One JSON object per model.
     #[arg(long)]
     pub json: bool,
 }
@@ -268,6 +281,7 @@ pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
         Command::Import(args) => args.json,
         Command::Export(args) => args.json,
         Command::Check(args) => args.json,
+        Command::Models(args) => args.json,
         Command::Delete(_) | Command::Restore(_) | Command::Retry | Command::Key { .. } => false,
     };
     match dispatch(&overrides, command) {
@@ -289,6 +303,7 @@ fn dispatch(overrides: &Overrides, command: Command) -> Result<i32> {
         Command::Restore(args) => trash_or_restore(&args, false),
         Command::Retry => retry_downloads(),
         Command::Check(args) => check(&args),
+        Command::Models(args) => models(&args),
         Command::Key { action } => key(overrides.provider.unwrap_or_default(), &action),
     }
 }
@@ -337,7 +352,7 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
     };
     params.size = match &args.size {
         Some(text) => Size::parse(text)?,
-        None => crate::api::request::ModelFamily::of(&args.model).default_size(),
+        None => default_size(&args.model),
     };
     let request = GenerationRequest::try_from(&params)?;
     let library = open_library()?;
@@ -371,9 +386,10 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
         }
     };
     let mut failures = 0;
-    for index in 0..args.count {
+    let batches = split_count(args.count, n_max(&request.params.model));
+    for (index, n) in (0u32..).zip(batches) {
         let seed = args.seed.map(|s| s.saturating_add(index).min(MAX_SEED));
-        let this = request.with_seed(seed);
+        let this = request.with_seed(seed).with_n(n);
         match runtime.block_on(generator.generate(&this, &cancel, &on_event)) {
             Ok(records) => {
                 for record in records {
@@ -522,6 +538,61 @@ fn retry_downloads() -> Result<i32> {
     }
     println!("{} saved, {} still failing", stored.len(), failed.len());
     Ok(i32::from(!failed.is_empty()))
+}
+
+/// Prints the catalogue: one line (or JSON object) per model name it lists.
+fn models(args: &ModelsArgs) -> Result<i32> {
+    use crate::api::catalogue::{Catalogue, SizeRule};
+    for spec in &Catalogue::get().families {
+        for name in spec.named_models() {
+            if args.json {
+                let (sizes, size_range) = match &spec.size {
+                    SizeRule::Presets { presets, .. } => (
+                        presets.iter().map(|(_, s)| s.0.wire()).collect::<Vec<_>>(),
+                        serde_json::Value::Null,
+                    ),
+                    SizeRule::Range {
+                        min_side,
+                        max_side,
+                        min_pixels,
+                        max_pixels,
+                        min_aspect,
+                        max_aspect,
+                        presets,
+                        ..
+                    } => (
+                        presets.iter().map(|(_, s)| s.0.wire()).collect(),
+                        serde_json::json!({"min_side": min_side, "max_side": max_side, "min_pixels": min_pixels,
+                                           "max_pixels": max_pixels, "min_aspect": min_aspect, "max_aspect": max_aspect}),
+                    ),
+                    SizeRule::None => (Vec::new(), serde_json::Value::Null),
+                };
+                print_json(&serde_json::json!({
+                    "name": name,
+                    "family": spec.family,
+                    "group": spec.group,
+                    "body": spec.body,
+                    "n_max": spec.n.max,
+                    "n_always_sent": spec.n.always_send,
+                    "references": spec.references,
+                    "sizes": sizes,
+                    "size_range": size_range,
+                    "default_size": spec.default_size().map(Size::wire),
+                    "prompt_limit": spec.prompt_limit,
+                    "negative_limit": spec.negative_limit,
+                    "takes": spec.takes,
+                    "dashscope_task": spec.dashscope_task,
+                    "summary": spec.summary.en,
+                }));
+            } else {
+                println!("{name:<24} {}", spec.summary.en);
+            }
+        }
+    }
+    if !args.json {
+        println!("Any other model name is sent as typed, with no local size or image-count rule.");
+    }
+    Ok(0)
 }
 
 /// Opens the library (which runs recovery), then rebuilds every thumbnail that is

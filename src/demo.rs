@@ -22,7 +22,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::api::request::{ModelFamily, Size};
+use crate::api::request::Size;
 use crate::error::{Error, Result};
 use crate::sync::lock;
 
@@ -214,36 +214,57 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
             "invalid_request",
         );
     }
-    let size_text = value["parameters"]["size"].as_str().unwrap_or("1664*928");
-    let size = match Size::parse(size_text).and_then(|s| s.validated_for(ModelFamily::of(&model))) {
-        Ok(size) => size,
-        Err(_) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "InvalidParameter: The size does not match the allowed size",
-                "invalid_request",
-            );
-        }
+    let spec = crate::api::request::spec_for(&model);
+    let size = match value["parameters"]["size"].as_str() {
+        Some(text) => Size::parse(text).and_then(|size| match spec {
+            Some(spec) => spec.check_size(&model, size),
+            None => Ok(size),
+        }),
+        None => Ok(crate::api::request::default_size(&model)),
+    };
+    let Ok(size) = size else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter: The size does not match the allowed size",
+            "invalid_request",
+        );
+    };
+    let n = value["parameters"]["n"].as_u64().unwrap_or(1);
+    let n_max = crate::api::request::n_max(&model);
+    let Some(n) = u32::try_from(n).ok().filter(|n| (1..=n_max).contains(n)) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &format!("InvalidParameter: num_images_per_prompt must be 1 to {n_max}"),
+            "invalid_request",
+        );
     };
     let seed = value["parameters"]["seed"]
         .as_u64()
         .unwrap_or_else(|| u64::from(fastrand_seed()));
     tokio::time::sleep(state.latency).await;
-    let drawn = tokio::task::spawn_blocking(move || draw(size, &prompt, seed)).await;
-    let Ok(Ok(png)) = drawn else {
-        return error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError: drawing failed",
-            "server",
+    let mut data = Vec::new();
+    for index in 0..u64::from(n) {
+        let prompt = prompt.clone();
+        let drawn = tokio::task::spawn_blocking(move || draw(size, &prompt, seed + index)).await;
+        let Ok(Ok(png)) = drawn else {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError: drawing failed",
+                "server",
+            );
+        };
+        let token = ulid::Ulid::new().to_string();
+        lock(&state.images).insert(token.clone(), Bytes::from(png));
+        data.push(
+            json!({"url": format!("{}/images/{token}.png?Expires=demo&Signature=demo", state.base_url),
+                         "b64_json": "", "revised_prompt": ""}),
         );
-    };
-    let token = ulid::Ulid::new().to_string();
-    lock(&state.images).insert(token.clone(), Bytes::from(png));
+    }
     let answer = json!({
         "created": crate::metadata::ImageMeta::now_ms() / 1000,
-        "data": [{"url": format!("{}/images/{token}.png?Expires=demo&Signature=demo", state.base_url), "b64_json": "", "revised_prompt": ""}],
-        "metadata": {"usage": {"width": size.width, "height": size.height, "image_count": 1},
-                     "request_id": format!("demo-{token}")}
+        "data": data,
+        "metadata": {"usage": {"width": size.width, "height": size.height, "image_count": n},
+                     "request_id": format!("demo-{}", ulid::Ulid::new())}
     });
     json_response(StatusCode::OK, &answer)
 }

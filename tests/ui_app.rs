@@ -443,3 +443,41 @@ fn switching_providers_never_sends_one_providers_key_to_another() {
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].header("authorization"), Some("Bearer sk-router-1111"));
 }
+
+#[test]
+fn three_images_of_qwen_image_2_come_from_one_request_and_one_card() {
+    let world = world(|seen, fake| {
+        if let Some(refusal) = support::contract::violation(&seen.json()) {
+            return refusal;
+        }
+        let n = seen.json()["parameters"]["n"].as_u64().unwrap_or(1);
+        let data: Vec<serde_json::Value> = (0..n)
+            .map(|i| json!({"url": fake.png_link(&format!("q{i}"), sample_png(48, 72, i as u32)), "b64_json": ""}))
+            .collect();
+        Reply::Json(200, json!({"data": data}))
+    });
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    {
+        let form = harness.state_mut().form_mut();
+        form.params.model = "qwen-image-2.0-pro".into();
+        form.params.size = pictor::api::request::Size::new(1024, 1536);
+        form.count = 3;
+    }
+    harness.step();
+    type_prompt(&mut harness, "雪山下的湖");
+    harness.get_by_label("Generate 3").click();
+    step_until(&mut harness, "job done", |app| {
+        app.job_cards()
+            .first()
+            .is_some_and(|c| matches!(c.state, CardState::Done { .. }))
+    });
+    assert_eq!(harness.state().job_cards().len(), 1, "one card for one request");
+    let requests = world.fake.api_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].json()["parameters"]["n"], 3);
+    assert_eq!(requests[0].json()["parameters"]["size"], "1024*1536");
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 3);
+}

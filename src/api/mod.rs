@@ -1,5 +1,6 @@
 //! The wire: request model, response parsing, error taxonomy and the HTTP client.
 
+pub mod catalogue;
 pub mod classify;
 pub mod client;
 pub mod provider;

@@ -4,93 +4,59 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::api::catalogue::{BodyShape, Catalogue, CountRange, ModelSpec, Parameter, SizeRule};
 use crate::error::{Error, Result};
 
-/// Longest prompt the qwen-image family accepts, in Unicode scalar values.
-pub const QWEN_PROMPT_LIMIT: usize = 800;
-/// Longest prompt Wan text-to-image models accept, in Unicode scalar values.
-pub const WAN_PROMPT_LIMIT: usize = 800;
-/// Longest negative prompt, in Unicode scalar values.
+/// Longest negative prompt of a model the catalogue does not know, in Unicode scalar values.
 pub const NEGATIVE_PROMPT_LIMIT: usize = 500;
+/// Longest prompt sent for a model the catalogue does not know (a sanity bound: such a
+/// model has no local rule).
+pub const UNKNOWN_MODEL_PROMPT_LIMIT: usize = 10_000;
+/// Most images one request asks of a model the catalogue does not know.
+pub const UNKNOWN_MODEL_N_MAX: u32 = 10;
 /// Largest seed the services accept.
 pub const MAX_SEED: u32 = 2_147_483_647;
-/// Smallest side of a Wan image, in pixels.
-pub const WAN_MIN_SIDE: u32 = 512;
-/// Largest side of a Wan image, in pixels.
-pub const WAN_MAX_SIDE: u32 = 1440;
-
-/// The models offered in the model picker; any other name is accepted too.
-pub const MODEL_CATALOGUE: [&str; 6] = [
-    "qwen-image-plus",
-    "qwen-image",
-    "qwen-image-max",
-    "wan2.2-t2i-flash",
-    "wan2.2-t2i-plus",
-    "wanx2.1-t2i-turbo",
-];
+/// The size sent to a model the catalogue does not know when none was chosen.
+pub const FALLBACK_SIZE: Size = Size::new(1328, 1328);
 
 /// The default model.
 pub const DEFAULT_MODEL: &str = "qwen-image-plus";
 
-/// Which body layout and which size rules a model uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ModelFamily {
-    /// `qwen-image*` and any unknown model: messages body, five fixed sizes, `n` = 1.
-    QwenImage,
-    /// Wan text-to-image (`wan2.*-t2i-*`, `wanx*-t2i-*`): prompt body, free sizes 512–1440.
-    Wan,
+/// How `count` images are asked of a model that makes at most `n_max` per request: as
+/// few requests as possible, the first ones full (`7` at most `6` → `[6, 1]`).
+pub fn split_count(count: u32, n_max: u32) -> Vec<u32> {
+    let n_max = n_max.max(1);
+    let mut left = count;
+    let mut requests = Vec::new();
+    while left > 0 {
+        let n = left.min(n_max);
+        requests.push(n);
+        left -= n;
+    }
+    requests
 }
 
-impl ModelFamily {
-    /// The family of a model name. Unknown names use the qwen-image body.
-    pub fn of(model: &str) -> Self {
-        let model = model.trim().to_ascii_lowercase();
-        let wan = (model.starts_with("wan2.") || model.starts_with("wanx")) && model.contains("-t2i-");
-        if wan { Self::Wan } else { Self::QwenImage }
-    }
-
-    /// Longest prompt for this family, in Unicode scalar values.
-    pub fn prompt_limit(self) -> usize {
-        match self {
-            Self::QwenImage => QWEN_PROMPT_LIMIT,
-            Self::Wan => WAN_PROMPT_LIMIT,
-        }
-    }
-
-    /// The sizes offered as aspect chips, with their aspect label.
-    pub fn preset_sizes(self) -> &'static [(&'static str, Size)] {
-        match self {
-            Self::QwenImage => &QWEN_SIZES,
-            Self::Wan => &WAN_SIZES,
-        }
-    }
-
-    /// The size used when the user picked none.
-    pub fn default_size(self) -> Size {
-        match self {
-            Self::QwenImage => Size::new(1664, 928),
-            Self::Wan => Size::new(1024, 1024),
-        }
-    }
+/// Most images one request may ask of `model`.
+pub fn n_max(model: &str) -> u32 {
+    spec_for(model).map_or(UNKNOWN_MODEL_N_MAX, |spec| spec.n.max)
 }
 
-/// The five current qwen-image sizes with their aspect ratio.
-pub const QWEN_SIZES: [(&str, Size); 5] = [
-    ("16:9", Size::new(1664, 928)),
-    ("4:3", Size::new(1472, 1104)),
-    ("1:1", Size::new(1328, 1328)),
-    ("3:4", Size::new(1104, 1472)),
-    ("9:16", Size::new(928, 1664)),
-];
+/// The catalogue's entry for `model`, if it knows it.
+pub fn spec_for(model: &str) -> Option<&'static ModelSpec> {
+    Catalogue::get().spec_for(model)
+}
 
-/// Suggested Wan sizes (any W×H within 512–1440 is allowed).
-pub const WAN_SIZES: [(&str, Size); 5] = [
-    ("16:9", Size::new(1440, 810)),
-    ("4:3", Size::new(1280, 960)),
-    ("1:1", Size::new(1024, 1024)),
-    ("3:4", Size::new(960, 1280)),
-    ("9:16", Size::new(810, 1440)),
-];
+/// Longest prompt `model` takes, in Unicode scalar values.
+pub fn prompt_limit(model: &str) -> usize {
+    spec_for(model).map_or(UNKNOWN_MODEL_PROMPT_LIMIT, |spec| spec.prompt_limit)
+}
+
+/// The size used for `model` when the user chose none.
+pub fn default_size(model: &str) -> Size {
+    spec_for(model)
+        .and_then(ModelSpec::default_size)
+        .unwrap_or(FALLBACK_SIZE)
+}
 
 /// An image size in pixels, written `W*H` on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -124,40 +90,6 @@ impl Size {
     pub fn wire(self) -> String {
         format!("{}*{}", self.width, self.height)
     }
-
-    /// Checks the size against the family's rules, mapping legacy qwen-image sizes to current ones.
-    pub fn validated_for(self, family: ModelFamily) -> Result<Self> {
-        match family {
-            ModelFamily::QwenImage => {
-                let mapped = match (self.width, self.height) {
-                    (1472, 1140) => Self::new(1472, 1104),
-                    (1140, 1472) => Self::new(1104, 1472),
-                    _ => self,
-                };
-                if QWEN_SIZES.iter().any(|(_, s)| *s == mapped) {
-                    Ok(mapped)
-                } else {
-                    let allowed: Vec<String> = QWEN_SIZES.iter().map(|(_, s)| s.wire()).collect();
-                    Err(Error::invalid(format!(
-                        "size {} is not offered by qwen-image; choose one of {}",
-                        self.wire(),
-                        allowed.join(", ")
-                    )))
-                }
-            }
-            ModelFamily::Wan => {
-                let side_ok = |v: u32| (WAN_MIN_SIDE..=WAN_MAX_SIDE).contains(&v);
-                if side_ok(self.width) && side_ok(self.height) {
-                    Ok(self)
-                } else {
-                    Err(Error::invalid(format!(
-                        "size {} is outside what Wan models accept: each side {WAN_MIN_SIDE}–{WAN_MAX_SIDE} px",
-                        self.wire()
-                    )))
-                }
-            }
-        }
-    }
 }
 
 impl std::fmt::Display for Size {
@@ -184,6 +116,8 @@ pub struct GenerationParams {
     pub prompt_extend: bool,
     /// Ask the service to add its watermark.
     pub watermark: bool,
+    /// Images asked for in one request (`n`).
+    pub n: u32,
 }
 
 impl Default for GenerationParams {
@@ -192,10 +126,11 @@ impl Default for GenerationParams {
             model: DEFAULT_MODEL.to_owned(),
             prompt: String::new(),
             negative_prompt: String::new(),
-            size: ModelFamily::QwenImage.default_size(),
+            size: default_size(DEFAULT_MODEL),
             seed: None,
             prompt_extend: true,
             watermark: false,
+            n: 1,
         }
     }
 }
@@ -215,18 +150,28 @@ pub struct GenerationRequest {
 impl TryFrom<&GenerationParams> for GenerationRequest {
     type Error = Error;
 
+    /// Checks the parameters against the model's catalogue entry (or, for a model the
+    /// catalogue does not know, only what every model needs).
     fn try_from(params: &GenerationParams) -> Result<Self> {
         let model = params.model.trim();
         if model.is_empty() {
             return Err(Error::invalid("choose a model"));
         }
-        let family = ModelFamily::of(model);
+        let spec = spec_for(model);
+        if let Some(spec) = spec
+            && spec.references.min > 0
+        {
+            return Err(Error::invalid(format!(
+                "{model} edits images: it needs {} reference image(s)",
+                references_text(spec)
+            )));
+        }
         let prompt = params.prompt.trim();
         if prompt.is_empty() {
             return Err(Error::invalid("the prompt is empty"));
         }
         let length = char_count(prompt);
-        let limit = family.prompt_limit();
+        let limit = prompt_limit(model);
         if length > limit {
             return Err(Error::invalid(format!(
                 "the prompt has {length} characters; {model} accepts at most {limit} and would silently cut the rest"
@@ -234,9 +179,10 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
         }
         let negative = params.negative_prompt.trim();
         let negative_length = char_count(negative);
-        if negative_length > NEGATIVE_PROMPT_LIMIT {
+        let negative_limit = spec.map_or(NEGATIVE_PROMPT_LIMIT, |spec| spec.negative_limit);
+        if negative_length > negative_limit {
             return Err(Error::invalid(format!(
-                "the negative prompt has {negative_length} characters; at most {NEGATIVE_PROMPT_LIMIT} are accepted"
+                "the negative prompt has {negative_length} characters; at most {negative_limit} are accepted"
             )));
         }
         if let Some(seed) = params.seed
@@ -244,25 +190,44 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
         {
             return Err(Error::invalid(format!("seed {seed} is outside 0..={MAX_SEED}")));
         }
-        let size = params.size.validated_for(family)?;
+        let n_max = spec.map_or(UNKNOWN_MODEL_N_MAX, |spec| spec.n.max);
+        if !(1..=n_max).contains(&params.n) {
+            return Err(Error::invalid(format!(
+                "{model} makes 1–{n_max} images per request; {} were asked for",
+                params.n
+            )));
+        }
+        let size = match spec {
+            Some(spec) => spec.check_size(model, params.size)?,
+            None => params.size,
+        };
         Ok(Self {
             params: GenerationParams {
                 model: model.to_owned(),
                 prompt: prompt.to_owned(),
                 negative_prompt: negative.to_owned(),
                 size,
-                seed: params.seed,
-                prompt_extend: params.prompt_extend,
-                watermark: params.watermark,
+                n: params.n,
+                ..params.clone()
             },
         })
     }
 }
 
+/// "1–3", or "1" when the range is one number.
+fn references_text(spec: &ModelSpec) -> String {
+    let CountRange { min, max } = spec.references;
+    if min == max {
+        min.to_string()
+    } else {
+        format!("{min}–{max}")
+    }
+}
+
 impl GenerationRequest {
-    /// The model's family.
-    pub fn family(&self) -> ModelFamily {
-        ModelFamily::of(&self.params.model)
+    /// The model's catalogue entry, when the catalogue knows it.
+    pub fn spec(&self) -> Option<&'static ModelSpec> {
+        spec_for(&self.params.model)
     }
 
     /// The same request with another seed (used for `--count N --seed S`: S, S+1, …).
@@ -273,25 +238,46 @@ impl GenerationRequest {
         next
     }
 
-    /// The JSON body for one image (`n` = 1), per the wire contract.
+    /// The same request asking for `n` images (already validated to be within the
+    /// model's range by the caller splitting a count).
+    #[must_use]
+    pub fn with_n(&self, n: u32) -> Self {
+        let mut next = self.clone();
+        next.params.n = n;
+        next
+    }
+
+    /// The JSON body, per the wire contract: the family's body layout, and only the
+    /// parameters the family takes.
     pub fn body(&self) -> Value {
         let p = &self.params;
+        let spec = self.spec();
+        let takes = |parameter: Parameter| spec.is_none_or(|spec| spec.takes(parameter));
+        let shape = spec.map_or(BodyShape::Messages, |spec| spec.body);
         let mut parameters = serde_json::Map::new();
-        if !p.negative_prompt.is_empty() && self.family() == ModelFamily::QwenImage {
+        if !p.negative_prompt.is_empty() && shape == BodyShape::Messages && takes(Parameter::NegativePrompt) {
             parameters.insert("negative_prompt".into(), json!(p.negative_prompt));
         }
-        parameters.insert("prompt_extend".into(), json!(p.prompt_extend));
-        parameters.insert("watermark".into(), json!(p.watermark));
-        parameters.insert("size".into(), json!(p.size.wire()));
-        parameters.insert("n".into(), json!(1));
-        if let Some(seed) = p.seed {
+        if takes(Parameter::PromptExtend) {
+            parameters.insert("prompt_extend".into(), json!(p.prompt_extend));
+        }
+        if takes(Parameter::Watermark) {
+            parameters.insert("watermark".into(), json!(p.watermark));
+        }
+        if spec.is_none_or(|spec| spec.size != SizeRule::None) {
+            parameters.insert("size".into(), json!(p.size.wire()));
+        }
+        parameters.insert("n".into(), json!(p.n));
+        if let Some(seed) = p.seed
+            && takes(Parameter::Seed)
+        {
             parameters.insert("seed".into(), json!(seed));
         }
-        let input = match self.family() {
-            ModelFamily::QwenImage => json!({
+        let input = match shape {
+            BodyShape::Messages => json!({
                 "messages": [{"role": "user", "content": [{"text": p.prompt}]}]
             }),
-            ModelFamily::Wan => {
+            BodyShape::Prompt => {
                 let mut input = serde_json::Map::new();
                 input.insert("prompt".into(), json!(p.prompt));
                 if !p.negative_prompt.is_empty() {
@@ -350,8 +336,73 @@ mod tests {
         assert_eq!(body["input"], json!({"prompt": "a fox", "negative_prompt": "text"}));
         assert_eq!(body["parameters"]["n"], 1);
         assert!(body["parameters"].get("negative_prompt").is_none());
-        assert_eq!(ModelFamily::of("wanx2.1-t2i-turbo"), ModelFamily::Wan);
-        assert_eq!(ModelFamily::of("my-custom-model"), ModelFamily::QwenImage);
+    }
+
+    #[test]
+    fn a_model_the_catalogue_does_not_know_passes_with_the_messages_body_and_no_size_rule() {
+        let mut p = params("a fox");
+        p.model = "my-custom-model".into();
+        p.size = Size::new(777, 333);
+        p.n = 7;
+        let body = GenerationRequest::try_from(&p).unwrap().body();
+        assert_eq!(body["input"]["messages"][0]["content"][0]["text"], "a fox");
+        assert_eq!(body["parameters"]["size"], "777*333");
+        assert_eq!(body["parameters"]["n"], 7);
+    }
+
+    #[test]
+    fn todays_models_take_their_sizes_and_n() {
+        let mut p = params("雪山");
+        p.model = "qwen-image-2.0-pro".into();
+        p.size = Size::new(1024, 1536);
+        p.n = 3;
+        let body = GenerationRequest::try_from(&p).unwrap().body();
+        assert_eq!(body["parameters"]["size"], "1024*1536");
+        assert_eq!(body["parameters"]["n"], 3);
+        p.n = 7;
+        let err = GenerationRequest::try_from(&p).unwrap_err();
+        assert!(err.message.contains("1–6"), "{}", err.message);
+        let mut p = params("a city");
+        p.model = "wan2.6-t2i".into();
+        p.size = Size::new(1280, 1280);
+        let body = GenerationRequest::try_from(&p).unwrap().body();
+        assert_eq!(body["input"]["messages"][0]["content"][0]["text"], "a city");
+        assert_eq!(body["parameters"]["n"], 1, "Wan always sends n");
+        p.n = 4;
+        assert!(GenerationRequest::try_from(&p).is_ok());
+        p.n = 5;
+        assert!(GenerationRequest::try_from(&p).is_err());
+        let mut p = params("x");
+        p.model = "qwen-image-plus".into();
+        p.n = 2;
+        assert!(GenerationRequest::try_from(&p).unwrap_err().message.contains("1–1"));
+    }
+
+    #[test]
+    fn an_edit_model_without_references_is_refused_naming_its_range() {
+        let mut p = params("把背景换成雪山");
+        p.model = "qwen-image-edit-plus".into();
+        let err = GenerationRequest::try_from(&p).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest);
+        assert!(
+            err.message.contains("qwen-image-edit-plus") && err.message.contains("1–3"),
+            "{}",
+            err.message
+        );
+        p.model = "qwen-image-edit".into();
+        let err = GenerationRequest::try_from(&p).unwrap_err();
+        assert!(err.message.contains("needs 1 reference"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_count_becomes_as_few_requests_as_the_model_allows() {
+        assert_eq!(split_count(3, 6), vec![3]);
+        assert_eq!(split_count(7, 6), vec![6, 1]);
+        assert_eq!(split_count(3, 1), vec![1, 1, 1]);
+        assert_eq!(split_count(0, 4), Vec::<u32>::new());
+        assert_eq!(split_count(2, 0), vec![1, 1]);
+        assert_eq!(n_max("qwen-image-2.0-pro"), 6);
+        assert_eq!(n_max("qwen-image-plus"), 1);
     }
 
     #[test]
@@ -397,17 +448,13 @@ mod tests {
 
     #[test]
     fn sizes_parse_every_separator_and_map_legacy_values() {
+        let qwen = spec_for("qwen-image-plus").unwrap();
         for text in ["1472*1140", "1472x1140", "1472 × 1140", "1472X1140"] {
             let size = Size::parse(text).unwrap();
-            assert_eq!(
-                size.validated_for(ModelFamily::QwenImage).unwrap(),
-                Size::new(1472, 1104)
-            );
+            assert_eq!(qwen.check_size("qwen-image-plus", size).unwrap(), Size::new(1472, 1104));
         }
         assert_eq!(
-            Size::parse("1140*1472")
-                .unwrap()
-                .validated_for(ModelFamily::QwenImage)
+            qwen.check_size("qwen-image-plus", Size::parse("1140*1472").unwrap())
                 .unwrap(),
             Size::new(1104, 1472)
         );

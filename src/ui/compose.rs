@@ -6,9 +6,9 @@ use egui::{Color32, RichText};
 use rust_i18n::t;
 use serde::{Deserialize, Serialize};
 
+use crate::api::catalogue::{Catalogue, ModelGroup, ModelSpec, SizeRule};
 use crate::api::request::{
-    GenerationParams, MAX_SEED, MODEL_CATALOGUE, ModelFamily, NEGATIVE_PROMPT_LIMIT, Size, WAN_MAX_SIDE, WAN_MIN_SIDE,
-    char_count,
+    GenerationParams, MAX_SEED, NEGATIVE_PROMPT_LIMIT, char_count, default_size, prompt_limit, spec_for,
 };
 
 /// How many recent prompts are remembered.
@@ -26,7 +26,8 @@ pub struct ComposeForm {
     pub seed: u32,
     /// Keep the seed between generations (else a new random one each time).
     pub seed_locked: bool,
-    /// Images per click, 1–8 (one request each).
+    /// Images per click, 1–8 (as few requests as the model allows: several per request
+    /// where it makes several).
     pub count: u32,
     /// Recently used prompts, newest first.
     pub recent_prompts: Vec<String>,
@@ -100,24 +101,31 @@ pub fn compose_ui(
     blocker: Option<&str>,
 ) -> Option<ComposeAction> {
     let mut action = None;
-    let family = ModelFamily::of(&form.params.model);
+    let spec = spec_for(&form.params.model);
+    // Generate stays in view at the foot of the panel however long the form grows.
+    egui::Panel::bottom("compose-generate")
+        .show_separator_line(false)
+        .show(ui, |ui| {
+            ui.add_space(8.0);
+            if generate_button_ui(ui, form, locale, blocker) {
+                action = Some(ComposeAction::Generate);
+            }
+            ui.add_space(4.0);
+        });
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         ui.add_space(4.0);
         model_ui(ui, form, locale);
         ui.add_space(6.0);
-        prompt_ui(ui, form, locale, family);
+        prompt_ui(ui, form, locale);
         ui.add_space(6.0);
-        negative_ui(ui, form, locale);
+        negative_ui(ui, form, locale, spec);
         ui.add_space(6.0);
-        size_ui(ui, form, locale, family);
+        size_ui(ui, form, locale, spec);
         ui.add_space(6.0);
         seed_ui(ui, form, locale);
         ui.add_space(6.0);
         options_ui(ui, form, locale);
-        ui.add_space(10.0);
-        if generate_button_ui(ui, form, locale, blocker) {
-            action = Some(ComposeAction::Generate);
-        }
+        ui.add_space(6.0);
     });
     action
 }
@@ -135,17 +143,14 @@ fn model_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
         egui::ComboBox::from_id_salt("model-catalogue")
             .selected_text("")
             .width(20.0)
-            .show_ui(ui, |ui| {
-                for model in MODEL_CATALOGUE {
-                    ui.selectable_value(&mut form.params.model, model.to_owned(), model);
-                }
-            })
+            .height(520.0)
+            .show_ui(ui, |ui| model_menu_ui(ui, form, locale))
             .response
             .on_hover_text(t!("compose.model_catalogue", locale = locale));
         if before != form.params.model {
-            let family = ModelFamily::of(&form.params.model);
-            if family != ModelFamily::of(&before) {
-                form.params.size = family.default_size();
+            let family = |model: &str| spec_for(model).map(|spec| spec.family.clone());
+            if family(&form.params.model) != family(&before) {
+                form.params.size = default_size(&form.params.model);
             }
         }
     });
@@ -163,9 +168,36 @@ fn counter_ui(ui: &mut egui::Ui, used: usize, limit: usize) {
     });
 }
 
-fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, family: ModelFamily) {
+/// The catalogue, grouped (Qwen-Image 2.0, Qwen-Image, Edit, Wan), each model with a
+/// line on what its family takes.
+fn model_menu_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
+    ui.set_min_width(320.0);
+    let groups = [
+        (ModelGroup::QwenImage2, "compose.group.qwen_image_2"),
+        (ModelGroup::QwenImage, "compose.group.qwen_image"),
+        (ModelGroup::Edit, "compose.group.edit"),
+        (ModelGroup::Wan, "compose.group.wan"),
+    ];
+    for (group, key) in groups {
+        ui.label(RichText::new(t!(key, locale = locale)).small().strong());
+        for spec in Catalogue::get().families.iter().filter(|spec| spec.group == group) {
+            for model in spec.named_models() {
+                ui.selectable_value(&mut form.params.model, model.to_owned(), model)
+                    .on_hover_text(spec.summary.get(locale));
+            }
+        }
+        ui.separator();
+    }
+    ui.label(
+        RichText::new(t!("compose.model_free_text", locale = locale))
+            .small()
+            .weak(),
+    );
+}
+
+fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
     let used = char_count(form.params.prompt.trim());
-    let limit = family.prompt_limit();
+    let limit = prompt_limit(&form.params.model);
     let label = ui
         .horizontal(|ui| {
             let label = ui.label(RichText::new(t!("compose.prompt", locale = locale)).strong());
@@ -201,12 +233,13 @@ fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, family: Mo
     }
 }
 
-fn negative_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
+fn negative_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, spec: Option<&ModelSpec>) {
     let used = char_count(form.params.negative_prompt.trim());
+    let limit = spec.map_or(NEGATIVE_PROMPT_LIMIT, |spec| spec.negative_limit);
     let label = ui
         .horizontal(|ui| {
             let label = ui.label(RichText::new(t!("compose.negative", locale = locale)).strong());
-            counter_ui(ui, used, NEGATIVE_PROMPT_LIMIT);
+            counter_ui(ui, used, limit);
             label
         })
         .inner;
@@ -219,31 +252,72 @@ fn negative_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
     .labelled_by(label.id);
 }
 
-fn size_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, family: ModelFamily) {
+/// Preset chips where the model has presets; free width × height with its bounds where it
+/// has a range (the chips are suggestions then); nothing to choose where it takes no size.
+/// A model the catalogue does not know gets free width × height with no local rule.
+fn size_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, spec: Option<&ModelSpec>) {
     ui.label(RichText::new(t!("compose.size", locale = locale)).strong());
+    let Some(spec) = spec else {
+        free_size_ui(ui, form, locale, 64..=8192);
+        return;
+    };
     ui.horizontal_wrapped(|ui| {
-        for (aspect, size) in family.preset_sizes() {
-            let selected = form.params.size == *size;
+        for (aspect, size) in spec.presets() {
+            let selected = form.params.size == size.0;
             let chip = ui
-                .selectable_label(selected, format!("{aspect}\n{}×{}", size.width, size.height))
-                .on_hover_text(size.wire());
+                .selectable_label(selected, format!("{aspect}\n{}×{}", size.0.width, size.0.height))
+                .on_hover_text(size.0.wire());
             if chip.clicked() {
-                form.params.size = *size;
+                form.params.size = size.0;
             }
         }
     });
-    if family == ModelFamily::Wan {
-        ui.horizontal(|ui| {
-            let w = ui.label(t!("compose.width", locale = locale));
-            ui.add(egui::DragValue::new(&mut form.params.size.width).range(WAN_MIN_SIDE..=WAN_MAX_SIDE))
-                .labelled_by(w.id);
-            let h = ui.label(t!("compose.height", locale = locale));
-            ui.add(egui::DragValue::new(&mut form.params.size.height).range(WAN_MIN_SIDE..=WAN_MAX_SIDE))
-                .labelled_by(h.id);
-        });
-    } else if Size::validated_for(form.params.size, family).is_err() {
-        form.params.size = family.default_size();
+    match &spec.size {
+        SizeRule::Presets { .. } => {
+            if spec.check_size(&form.params.model, form.params.size).is_err() {
+                form.params.size = default_size(&form.params.model);
+            }
+        }
+        SizeRule::Range {
+            min_side,
+            max_side,
+            min_pixels,
+            max_pixels,
+            ..
+        } => {
+            free_size_ui(ui, form, locale, *min_side..=*max_side);
+            let bounds = t!(
+                "compose.size_bounds",
+                locale = locale,
+                min = min_side,
+                max = max_side,
+                min_mp = format!("{:.1}", *min_pixels as f64 / 1e6),
+                max_mp = format!("{:.1}", *max_pixels as f64 / 1e6)
+            );
+            match spec.check_size(&form.params.model, form.params.size) {
+                Ok(_) => ui.label(RichText::new(bounds).small().weak()),
+                Err(_) => ui.colored_label(Color32::from_rgb(0xE0, 0x40, 0x40), RichText::new(bounds).small()),
+            };
+        }
+        SizeRule::None => {
+            ui.label(
+                RichText::new(t!("compose.size_from_reference", locale = locale))
+                    .small()
+                    .weak(),
+            );
+        }
     }
+}
+
+fn free_size_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, sides: std::ops::RangeInclusive<u32>) {
+    ui.horizontal(|ui| {
+        let w = ui.label(t!("compose.width", locale = locale));
+        ui.add(egui::DragValue::new(&mut form.params.size.width).range(sides.clone()))
+            .labelled_by(w.id);
+        let h = ui.label(t!("compose.height", locale = locale));
+        ui.add(egui::DragValue::new(&mut form.params.size.height).range(sides))
+            .labelled_by(h.id);
+    });
 }
 
 fn seed_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {

@@ -154,7 +154,8 @@ fn card_ui(
             });
         }
         CardState::Done { images, took } => {
-            ui.horizontal(|ui| {
+            // Thumbnails wrap (a request may bring up to six images); the status below them.
+            ui.horizontal_wrapped(|ui| {
                 for image in images {
                     match thumbnail(image) {
                         Some(texture) => {
@@ -171,14 +172,14 @@ fn card_ui(
                         }
                     }
                 }
-                ui.vertical(|ui| {
-                    // Tenths: a fast answer said "Done in 0 s".
-                    let seconds = format!("{:.1}", took.as_secs_f32());
-                    ui.label(t!("job.done", locale = locale, seconds = seconds));
-                    if ui.small_button(t!("job.dismiss", locale = locale)).clicked() {
-                        actions.push(CardAction::Dismiss(card.id));
-                    }
-                });
+            });
+            ui.horizontal(|ui| {
+                // Tenths: a fast answer said "Done in 0 s".
+                let seconds = format!("{:.1}", took.as_secs_f32());
+                ui.label(t!("job.done", locale = locale, seconds = seconds));
+                if ui.small_button(t!("job.dismiss", locale = locale)).clicked() {
+                    actions.push(CardAction::Dismiss(card.id));
+                }
             });
         }
         CardState::Failed(error) => {

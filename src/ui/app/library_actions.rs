@@ -259,5 +259,6 @@ pub fn params_of(record: &ImageRecord) -> GenerationParams {
         seed: meta.seed,
         prompt_extend: meta.prompt_extend,
         watermark: meta.watermark,
+        n: 1,
     }
 }

@@ -10,7 +10,7 @@ use rust_i18n::t;
 
 use crate::api::client::ApiClient;
 use crate::api::provider::Provider;
-use crate::api::request::{GenerationRequest, ModelFamily, char_count};
+use crate::api::request::{GenerationRequest, char_count, n_max, prompt_limit, split_count};
 use crate::connection::{Connection, Overrides};
 use crate::error::Error;
 use crate::generate::Generator;
@@ -234,7 +234,7 @@ impl PictorApp {
             return Some(t!("compose.reason.empty", locale = locale).into_owned());
         }
         let used = char_count(params.prompt.trim());
-        let limit = ModelFamily::of(&params.model).prompt_limit();
+        let limit = prompt_limit(&params.model);
         if used > limit {
             return Some(t!("compose.reason.too_long", locale = locale, used = used, limit = limit).into_owned());
         }
@@ -290,8 +290,12 @@ impl PictorApp {
                 return;
             }
         };
-        for index in 0..self.form.count {
-            match GenerationRequest::try_from(&self.form.params_for(index)) {
+        // As few requests as the model allows: n images each where it makes several.
+        let batches = split_count(self.form.count, n_max(&self.form.params.model));
+        for (index, n) in (0u32..).zip(batches) {
+            let mut params = self.form.params_for(index);
+            params.n = n;
+            match GenerationRequest::try_from(&params) {
                 Ok(request) => self.submit(&generator, request),
                 Err(err) => {
                     let message = err.user_message(self.locale());
@@ -507,6 +511,11 @@ impl PictorApp {
     /// Changes settings (as the settings window does).
     pub fn settings_mut(&mut self) -> &mut Settings {
         &mut self.settings
+    }
+
+    /// The compose form (as the compose panel edits it).
+    pub fn form_mut(&mut self) -> &mut ComposeForm {
+        &mut self.form
     }
 
     /// The compose form's parameters for the next image.

@@ -1,0 +1,221 @@
+//! Today's models through the real binary: the catalogue (`pictor models`), free sizes,
+//! several images from one request, and edit models refused without references.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{FakeApi, Reply, sample_png};
+
+fn run(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    support::pictor_command(data_dir)
+        .env("PICTOR_API_KEY", "sk-models-test-0000")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn lines(output: &std::process::Output) -> Vec<Value> {
+    support::complete_json_lines(&output.stdout)
+}
+
+#[test]
+fn models_json_lists_every_model_with_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["models", "--json"]);
+    assert!(out.status.success());
+    let models = lines(&out);
+    let find = |name: &str| {
+        models
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    let pro = find("qwen-image-2.0-pro");
+    assert_eq!(pro["n_max"], 6);
+    assert_eq!(pro["references"], json!({"min": 0, "max": 3}));
+    assert_eq!(pro["size_range"]["max_side"], 2048);
+    assert!(pro["sizes"].as_array().unwrap().contains(&json!("2048*2048")));
+    let plus = find("qwen-image-plus");
+    assert_eq!(plus["n_max"], 1);
+    assert_eq!(plus["size_range"], Value::Null);
+    assert_eq!(plus["sizes"].as_array().unwrap().len(), 5);
+    assert_eq!(find("qwen-image-edit-plus")["references"], json!({"min": 1, "max": 3}));
+    assert_eq!(find("wan2.6-t2i")["n_max"], 4);
+    assert_eq!(find("wan2.6-t2i")["n_always_sent"], true);
+    for model in &models {
+        for field in ["name", "n_max", "references", "sizes", "size_range"] {
+            assert!(model.get(field).is_some(), "{field} missing in {model}");
+        }
+    }
+    let text = run(dir.path(), &["models"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("wan2.6-t2i"));
+}
+
+/// A fake that refuses what the real service refuses, and otherwise answers as many
+/// images as the body's `n` asks for.
+async fn fake_answering_n() -> FakeApi {
+    FakeApi::start(|seen, fake| {
+        if let Some(refusal) = support::contract::violation(&seen.json()) {
+            return refusal;
+        }
+        let n = seen.json()["parameters"]["n"].as_u64().unwrap_or(1);
+        let data: Vec<Value> = (0..n)
+            .map(|i| {
+                let link = fake.png_link(&format!("img{}-{i}", fake.seen().len()), sample_png(32, 48, i as u32));
+                json!({"url": link, "b64_json": "", "revised_prompt": ""})
+            })
+            .collect();
+        Reply::Json(
+            200,
+            json!({"created": 1, "data": data,
+            "metadata": {"usage": {"image_count": n}, "request_id": "r"}}),
+        )
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_images_at_a_free_size_come_from_one_request() {
+    let fake = fake_answering_n().await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = fake.base_url();
+    let path = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        run(
+            &path,
+            &[
+                "generate",
+                "雪山下的小镜湖",
+                "--provider",
+                "openai-compatible",
+                "--base-url",
+                &base,
+                "--model",
+                "qwen-image-2.0-pro",
+                "--size",
+                "1024*1536",
+                "--count",
+                "3",
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(lines(&out).len(), 3, "every image of the answer is stored");
+    let requests = fake.api_requests();
+    assert_eq!(requests.len(), 1, "one request for three images");
+    assert_eq!(requests[0].json()["parameters"]["n"], 3);
+    assert_eq!(requests[0].json()["parameters"]["size"], "1024*1536");
+
+    // Seven at most six per request: two requests, six and one.
+    let base = fake.base_url();
+    let path = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        run(
+            &path,
+            &[
+                "generate",
+                "x",
+                "--provider",
+                "openai-compatible",
+                "--base-url",
+                &base,
+                "--model",
+                "qwen-image-2.0",
+                "--size",
+                "2048*2048",
+                "--count",
+                "7",
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(lines(&out).len(), 7);
+    let ns: Vec<Value> = fake.api_requests()[1..]
+        .iter()
+        .map(|r| r.json()["parameters"]["n"].clone())
+        .collect();
+    assert_eq!(ns, vec![json!(6), json!(1)]);
+}
+
+#[test]
+fn the_fake_refuses_what_the_service_refuses() {
+    use support::contract::violation;
+    let body = |model: &str, content: Value, parameters: Value| json!({"model": model, "input": {"messages": [{"role": "user", "content": content}]}, "parameters": parameters});
+    let text = json!([{"text": "x"}]);
+    assert!(
+        violation(&body(
+            "qwen-image-plus",
+            text.clone(),
+            json!({"size": "1328*1328", "n": 1})
+        ))
+        .is_none()
+    );
+    assert!(
+        violation(&body(
+            "qwen-image-plus",
+            text.clone(),
+            json!({"size": "2048*2048", "n": 1})
+        ))
+        .is_some()
+    );
+    assert!(violation(&body("qwen-image-plus", text.clone(), json!({"n": 2}))).is_some());
+    assert!(
+        violation(&body(
+            "qwen-image-2.0-pro",
+            text.clone(),
+            json!({"size": "1024*1536", "n": 6})
+        ))
+        .is_none()
+    );
+    assert!(violation(&body("qwen-image-2.0-pro", text.clone(), json!({"n": 7}))).is_some());
+    assert!(
+        violation(&body("qwen-image-edit-plus", text.clone(), json!({}))).is_some(),
+        "no reference"
+    );
+    let four = json!([{"image": "a"}, {"image": "b"}, {"image": "c"}, {"image": "d"}, {"text": "x"}]);
+    assert!(
+        violation(&body("qwen-image-edit-plus", four, json!({}))).is_some(),
+        "too many references"
+    );
+    let two_texts = json!([{"text": "x"}, {"text": "y"}]);
+    assert!(violation(&body("qwen-image-plus", two_texts, json!({}))).is_some());
+    assert!(violation(&body("wan2.6-t2i", text.clone(), json!({"size": "1024*1024", "n": 1}))).is_some());
+    assert!(violation(&body("wan2.6-t2i", text, json!({"size": "1280*1280", "n": 4}))).is_none());
+}
+
+#[test]
+fn todays_sizes_are_accepted_and_wrong_ones_refused_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = |args: &[&str]| {
+        let mut all = vec!["generate", "a lighthouse", "--provider", "demo", "--json"];
+        all.extend_from_slice(args);
+        run(dir.path(), &all)
+    };
+    let wan = demo(&["--model", "wan2.6-t2i", "--size", "1280*1280"]);
+    assert!(wan.status.success(), "{}", String::from_utf8_lossy(&wan.stdout));
+    assert_eq!(lines(&wan)[0]["width"], 1280);
+    let too_small = demo(&["--model", "wan2.6-t2i", "--size", "1024*1024"]);
+    assert!(!too_small.status.success());
+    assert_eq!(lines(&too_small)[0]["error"]["kind"], "invalid_request");
+    let edit = demo(&["--model", "qwen-image-edit-plus"]);
+    assert!(!edit.status.success());
+    let message = lines(&edit)[0]["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("qwen-image-edit-plus") && message.contains("1–3"),
+        "{message}"
+    );
+    let unknown = demo(&["--model", "my-own-model", "--size", "640*480"]);
+    assert!(
+        unknown.status.success(),
+        "an unknown model passes through: {}",
+        String::from_utf8_lossy(&unknown.stdout)
+    );
+}
