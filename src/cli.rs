@@ -120,6 +120,10 @@ pub struct GenerateArgs {
     /// Also copy every image into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// A reference image to edit or draw from: a library id (or unique prefix) or an
+    /// image file (imported into the library first). Repeat for image 1, image 2, …
+    #[arg(long = "ref", value_name = "REF")]
+    pub references: Vec<String>,
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
@@ -248,6 +252,7 @@ pub struct ImageJson {
     created: String,
     provider: String,
     favorite: bool,
+    parents: Vec<String>,
 }
 
 impl ImageJson {
@@ -268,6 +273,7 @@ impl ImageJson {
             created: crate::metadata::rfc3339(meta.created_ms),
             provider: meta.provider.clone(),
             favorite: record.favorite,
+            parents: meta.parents.clone(),
         }
     }
 }
@@ -354,8 +360,19 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
         Some(text) => Size::parse(text)?,
         None => default_size(&args.model),
     };
-    let request = GenerationRequest::try_from(&params)?;
+    // Without --size, an edit takes its size from the references (as the service does).
+    params.size_from_reference = args.size.is_none();
+    // Checked before any reference file is imported: a refused request changes nothing.
+    let mut unresolved = params.clone();
+    unresolved.references = vec![String::new(); args.references.len()];
+    GenerationRequest::try_from(&unresolved)?;
     let library = open_library()?;
+    params.references = args
+        .references
+        .iter()
+        .map(|reference| resolve_reference(&library, reference))
+        .collect::<Result<_>>()?;
+    let request = GenerationRequest::try_from(&params)?;
     let runtime = runtime()?;
     let demo_url = match connection.needs_demo_server() {
         true => Some(start_demo_server(runtime.handle())?),
@@ -379,11 +396,13 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
     }
     let cancel = CancellationToken::new();
     let quiet = args.json;
-    let on_event = move |event: ClientEvent| {
-        let ClientEvent::RetryScheduled { delay, attempt, max } = event;
-        if !quiet {
+    let on_event = move |event: ClientEvent| match event {
+        ClientEvent::RetryScheduled { delay, attempt, max } if !quiet => {
             eprintln!("rate limited; retry {attempt} of {max} in {} s", delay.as_secs());
         }
+        // Said even with --json (on standard error): the user must know what was sent.
+        ClientEvent::ReferenceAdjusted { position, what } => eprintln!("reference image {position}: {what}"),
+        ClientEvent::RetryScheduled { .. } => {}
     };
     let mut failures = 0;
     let batches = split_count(args.count, n_max(&request.params.model));
@@ -403,6 +422,18 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
         }
     }
     Ok(i32::from(failures > 0))
+}
+
+/// The library id a `--ref` names: an image file is imported into the library first (so
+/// lineage never points outside it); anything else is an id or unique id prefix.
+fn resolve_reference(library: &Library, reference: &str) -> Result<String> {
+    let path = Path::new(reference);
+    if path.is_file() {
+        let record = crate::transfer::import_file(library, path)?;
+        eprintln!("imported {} as {} to use it as a reference", path.display(), record.id);
+        return Ok(record.id);
+    }
+    library.resolve_id(reference)
 }
 
 fn print_generated(library: &Library, record: &ImageRecord, args: &GenerateArgs) -> Result<()> {

@@ -27,7 +27,8 @@ use crate::error::{Error, Result};
 use crate::sync::lock;
 
 /// Largest request body the demo accepts.
-const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Three reference images of up to 10 MB each, base64-encoded, fit (as at the service).
+const MAX_REQUEST_BYTES: usize = 48 * 1024 * 1024;
 /// Most drawn images waiting for their link to be fetched; the oldest is dropped first.
 /// The client fetches each link right after the answer, so normally none wait.
 const MAX_STORED_IMAGES: usize = 32;
@@ -202,11 +203,20 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
         return error_response(StatusCode::BAD_REQUEST, "body is not JSON", "invalid_request");
     };
     let model = value["model"].as_str().unwrap_or_default().to_owned();
-    let prompt = value["input"]["messages"][0]["content"][0]["text"]
-        .as_str()
+    let content = value["input"]["messages"][0]["content"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let prompt = content
+        .iter()
+        .find_map(|item| item["text"].as_str())
         .or_else(|| value["input"]["prompt"].as_str())
         .unwrap_or_default()
         .to_owned();
+    let references: Vec<String> = content
+        .iter()
+        .filter_map(|item| item["image"].as_str().map(str::to_owned))
+        .collect();
     if prompt.is_empty() {
         return error_response(
             StatusCode::BAD_REQUEST,
@@ -215,12 +225,42 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
         );
     }
     let spec = crate::api::request::spec_for(&model);
+    let allowed = spec.map_or(0..=crate::api::request::UNKNOWN_MODEL_REFERENCES_MAX, |spec| {
+        spec.references.min..=spec.references.max
+    });
+    if !allowed.contains(&u32::try_from(references.len()).unwrap_or(u32::MAX)) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "InvalidParameter: {model} takes {}-{} images, got {}",
+                allowed.start(),
+                allowed.end(),
+                references.len()
+            ),
+            "invalid_request",
+        );
+    }
+    // An edit: the first reference, decoded (a data URI is all Pictor sends).
+    let first = match references.first().map(|uri| decode_data_uri(uri)) {
+        None => None,
+        Some(Ok(image)) => Some(image),
+        Some(Err(message)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                &format!("InvalidParameter.DataInspection: {message}"),
+                "invalid_request",
+            );
+        }
+    };
     let size = match value["parameters"]["size"].as_str() {
         Some(text) => Size::parse(text).and_then(|size| match spec {
             Some(spec) => spec.check_size(&model, size),
             None => Ok(size),
         }),
-        None => Ok(crate::api::request::default_size(&model)),
+        None => Ok(first.as_ref().map_or_else(
+            || crate::api::request::default_size(&model),
+            |image| Size::new(image.width(), image.height()),
+        )),
     };
     let Ok(size) = size else {
         return error_response(
@@ -245,7 +285,12 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
     let mut data = Vec::new();
     for index in 0..u64::from(n) {
         let prompt = prompt.clone();
-        let drawn = tokio::task::spawn_blocking(move || draw(size, &prompt, seed + index)).await;
+        let first = first.clone();
+        let drawn = tokio::task::spawn_blocking(move || match first {
+            Some(reference) => draw_edit(&reference, size, seed + index),
+            None => draw(size, &prompt, seed + index),
+        })
+        .await;
         let Ok(Ok(png)) = drawn else {
             return error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -355,6 +400,60 @@ pub fn draw(size: Size, prompt: &str, seed: u64) -> Result<Vec<u8>> {
     );
     image::ImageEncoder::write_image(encoder, image.as_raw(), w, h, image::ExtendedColorType::Rgb8)
         .map_err(|err| Error::image(format!("demo drawing failed: {err}")))?;
+    Ok(out)
+}
+
+/// The pixels of a `data:image/…;base64,` URI, or why not.
+fn decode_data_uri(uri: &str) -> std::result::Result<image::DynamicImage, String> {
+    use base64::Engine;
+    let encoded = uri
+        .strip_prefix("data:")
+        .and_then(|rest| rest.split_once(";base64,"))
+        .map(|(_, data)| data)
+        .ok_or("the image is not a base64 data URI")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| "the image's base64 is damaged")?;
+    crate::imaging::decode(&bytes, &crate::imaging::DecodeLimits::default())
+        .map_err(|_| "the image format is not supported".to_owned())
+}
+
+/// The demo's "edit": the first reference mirrored, warmed and framed, at `size`, with
+/// the DEMO band, so the lineage from the original is plain to see.
+pub fn draw_edit(reference: &image::DynamicImage, size: Size, seed: u64) -> Result<Vec<u8>> {
+    let (w, h) = (size.width.max(1), size.height.max(1));
+    let base = reference
+        .resize_exact(w, h, image::imageops::FilterType::Triangle)
+        .fliph()
+        .to_rgb8();
+    let warmth = 30.0 + (seed % 40) as f32;
+    let frame = (w.min(h) / 24).max(2);
+    let band_top = h * 7 / 16;
+    let band_bottom = h * 9 / 16;
+    let image = image::RgbImage::from_fn(w, h, |x, y| {
+        if x < frame || y < frame || x >= w - frame || y >= h - frame {
+            return image::Rgb([230, 180, 60]);
+        }
+        if (band_top..band_bottom).contains(&y) {
+            let lit = demo_text_pixel(x, y - band_top, w, band_bottom - band_top);
+            return if lit {
+                image::Rgb([255, 255, 255])
+            } else {
+                image::Rgb([20, 20, 28])
+            };
+        }
+        let [r, g, b] = base.get_pixel(x, y).0.map(f32::from);
+        image::Rgb([(r + warmth).min(255.0), g, (b - warmth).max(0.0)].map(|v| v as u8))
+    });
+    let mut out = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut out),
+        image.as_raw(),
+        w,
+        h,
+        image::ExtendedColorType::Rgb8,
+    )
+    .map_err(|err| Error::image(format!("demo drawing failed: {err}")))?;
     Ok(out)
 }
 
@@ -473,7 +572,8 @@ mod tests {
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
         let head = format!(
             "POST {OPENAI_IMAGES_PATH} HTTP/1.1\r\nhost: demo\r\ncontent-type: application/json\r\n\
-             content-length: 10000000\r\n\r\n"
+             content-length: {}\r\n\r\n",
+            MAX_REQUEST_BYTES + 1
         );
         // Not one byte of the body is sent: the answer must come anyway.
         stream.write_all(head.as_bytes()).await.unwrap();

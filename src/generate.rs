@@ -67,12 +67,53 @@ impl Generator {
         if self.provider().needs_key() && self.key.is_none() {
             return Err(Error::new(ErrorKind::Auth, "no API key is set for this provider"));
         }
+        let attached;
+        let request = if request.needs_reference_images() {
+            attached = self.attach_references(request, on_event).await?;
+            &attached
+        } else {
+            request
+        };
         let response = self
             .client
             .generate(request, self.key.as_ref(), cancel, on_event)
             .await?;
         let meta = meta_for(request, &response, self.provider());
         self.store_all(response.images, &meta, cancel).await
+    }
+
+    /// The request with its reference images read from the library and made ready to
+    /// send (scaled or re-encoded where the service would refuse them; `on_event` hears
+    /// what was changed).
+    async fn attach_references(
+        &self,
+        request: &GenerationRequest,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+    ) -> Result<GenerationRequest> {
+        let library = Arc::clone(&self.library);
+        let ids = request.params.references.clone();
+        let prepared = blocking(move || {
+            ids.iter()
+                .map(|id| {
+                    let record = library
+                        .get(id)?
+                        .ok_or_else(|| Error::invalid(format!("the reference image {id} is not in the library")))?;
+                    let path = library.image_path(&record);
+                    let bytes = std::fs::read(&path)
+                        .map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?;
+                    imaging::prepare_reference(&bytes)
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?;
+        let mut data_uris = Vec::with_capacity(prepared.len());
+        for (position, reference) in (1..).zip(prepared) {
+            if let Some(what) = reference.adjusted {
+                on_event(ClientEvent::ReferenceAdjusted { position, what });
+            }
+            data_uris.push(reference.data_uri);
+        }
+        Ok(request.with_reference_images(data_uris))
     }
 
     async fn store_all(
@@ -243,13 +284,18 @@ pub fn meta_for(request: &GenerationRequest, response: &GenerationResponse, prov
             .clone()
             .filter(|r| !r.trim().is_empty() && r.trim() != p.prompt),
         model: p.model.clone(),
-        size: p.size.wire(),
+        size: if request.sends_size() {
+            p.size.wire()
+        } else {
+            String::new()
+        },
         seed: p.seed,
         prompt_extend: p.prompt_extend,
         watermark: p.watermark,
         provider: provider.name().to_owned(),
         request_id: response.request_id.clone(),
         created_ms: ImageMeta::now_ms(),
+        parents: p.references.clone(),
     }
 }
 

@@ -169,6 +169,9 @@ async fn run_job(
     reporter.send(JobEvent::Started(id));
     let on_event = |event: ClientEvent| match event {
         ClientEvent::RetryScheduled { delay, attempt, .. } => reporter.send(JobEvent::Retrying { id, delay, attempt }),
+        ClientEvent::ReferenceAdjusted { position, what } => {
+            tracing::info!(position, %what, "a reference image was adjusted before sending");
+        }
     };
     generator.generate(request, cancel, &on_event).await
 }

@@ -31,6 +31,10 @@ pub struct ImageMeta {
     pub request_id: Option<String>,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_ms: i64,
+    /// The library ids of the reference images it was made from, in the order the
+    /// prompt calls them (image 1, image 2, …); empty for a plain generation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<String>,
 }
 
 impl ImageMeta {

@@ -219,3 +219,171 @@ fn todays_sizes_are_accepted_and_wrong_ones_refused_before_sending() {
         String::from_utf8_lossy(&unknown.stdout)
     );
 }
+
+#[test]
+fn an_edit_with_a_file_and_a_library_id_records_both_as_parents_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = run(
+        dir.path(),
+        &[
+            "generate",
+            "a red lantern",
+            "--provider",
+            "demo",
+            "--model",
+            "qwen-image-plus",
+            "--json",
+        ],
+    );
+    assert!(
+        original.status.success(),
+        "{}",
+        String::from_utf8_lossy(&original.stderr)
+    );
+    let original_id = lines(&original)[0]["id"].as_str().unwrap().to_owned();
+    let file = dir.path().join("photo.png");
+    std::fs::write(&file, sample_png(600, 400, 5)).unwrap();
+    let edited = run(
+        dir.path(),
+        &[
+            "generate",
+            "把背景换成雪山",
+            "--provider",
+            "demo",
+            "--model",
+            "qwen-image-edit-plus",
+            "--ref",
+            &original_id[..10],
+            "--ref",
+            file.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&edited.stderr);
+    assert!(edited.status.success(), "{stderr}");
+    assert!(stderr.contains("imported"), "the file is imported first: {stderr}");
+    let line = &lines(&edited)[0];
+    let parents = line["parents"].as_array().unwrap();
+    assert_eq!(parents.len(), 2);
+    assert_eq!(
+        parents[0],
+        original_id.as_str(),
+        "image 1 is the library image, by its full id"
+    );
+    let imported = parents[1].as_str().unwrap();
+    // The edit takes its size from the references (no --size): the demo draws the first one's.
+    assert_eq!(
+        (line["width"].as_u64(), line["height"].as_u64()),
+        (Some(1664), Some(928))
+    );
+    assert_eq!(line["size"], "");
+    // The listing carries the lineage too, and a plain image has none.
+    let listed = lines(&run(dir.path(), &["list", "--json"]));
+    let of = |id: &str| listed.iter().find(|l| l["id"] == id).unwrap().clone();
+    assert_eq!(of(line["id"].as_str().unwrap())["parents"], line["parents"]);
+    assert_eq!(of(&original_id)["parents"], json!([]));
+    assert_eq!(of(imported)["prompt"], "photo");
+    let library = pictor::library::Library::open(pictor::library::LibraryPaths::in_dir(dir.path())).unwrap();
+    assert_eq!(
+        library.children(&original_id).unwrap(),
+        vec![line["id"].as_str().unwrap().to_owned()]
+    );
+}
+
+#[test]
+fn references_outside_the_models_range_are_refused_before_anything_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.png");
+    std::fs::write(&file, sample_png(400, 400, 1)).unwrap();
+    let f = file.to_str().unwrap();
+    let too_many = run(
+        dir.path(),
+        &[
+            "generate",
+            "x",
+            "--provider",
+            "demo",
+            "--model",
+            "qwen-image-edit",
+            "--ref",
+            f,
+            "--ref",
+            f,
+            "--json",
+        ],
+    );
+    assert!(!too_many.status.success());
+    let message = lines(&too_many)[0]["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("qwen-image-edit needs 1 reference"), "{message}");
+    let none_taken = run(
+        dir.path(),
+        &[
+            "generate",
+            "x",
+            "--provider",
+            "demo",
+            "--model",
+            "qwen-image-plus",
+            "--ref",
+            f,
+            "--json",
+        ],
+    );
+    assert!(!none_taken.status.success());
+    let listed = lines(&run(dir.path(), &["list", "--json"]));
+    assert!(
+        listed.is_empty(),
+        "a refused request imported its reference: {listed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_go_first_as_data_uris_and_a_large_one_is_scaled_and_said() {
+    let fake = fake_answering_n().await;
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("wide.png");
+    std::fs::write(&big, sample_png(4000, 1000, 7)).unwrap();
+    let base = fake.base_url();
+    let path = dir.path().to_path_buf();
+    let big_arg = big.to_str().unwrap().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        run(
+            &path,
+            &[
+                "generate",
+                "put image 1 in a frame",
+                "--provider",
+                "openai-compatible",
+                "--base-url",
+                &base,
+                "--model",
+                "qwen-image-edit-plus",
+                "--ref",
+                &big_arg,
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("reference image 1: scaled from 4000×1000 to 3072×768"),
+        "{stderr}"
+    );
+    let body = fake.api_requests()[0].json();
+    let content = body["input"]["messages"][0]["content"].as_array().unwrap().clone();
+    assert_eq!(content.len(), 2);
+    assert!(
+        content[0]["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/jpeg;base64,")
+    );
+    assert_eq!(content[1]["text"], "put image 1 in a frame");
+    assert!(
+        body["parameters"].get("size").is_none(),
+        "the size comes from the reference"
+    );
+}

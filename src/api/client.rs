@@ -69,6 +69,13 @@ pub enum ClientEvent {
         /// How many retries are allowed.
         max: u32,
     },
+    /// A reference image was changed to fit what the service accepts before sending.
+    ReferenceAdjusted {
+        /// Which reference (1-based: "image 1").
+        position: usize,
+        /// What was changed, in words.
+        what: String,
+    },
 }
 
 /// Talks to one provider endpoint.

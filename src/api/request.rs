@@ -14,6 +14,8 @@ pub const NEGATIVE_PROMPT_LIMIT: usize = 500;
 pub const UNKNOWN_MODEL_PROMPT_LIMIT: usize = 10_000;
 /// Most images one request asks of a model the catalogue does not know.
 pub const UNKNOWN_MODEL_N_MAX: u32 = 10;
+/// Most reference images sent to a model the catalogue does not know.
+pub const UNKNOWN_MODEL_REFERENCES_MAX: u32 = 3;
 /// Largest seed the services accept.
 pub const MAX_SEED: u32 = 2_147_483_647;
 /// The size sent to a model the catalogue does not know when none was chosen.
@@ -118,6 +120,12 @@ pub struct GenerationParams {
     pub watermark: bool,
     /// Images asked for in one request (`n`).
     pub n: u32,
+    /// Library ids of the reference images, in the order the prompt calls them
+    /// ("image 1 / 图1", …); empty for plain generation.
+    pub references: Vec<String>,
+    /// With references: send no size and let the service take the reference's (what
+    /// the edit models do by default); `size` is then ignored.
+    pub size_from_reference: bool,
 }
 
 impl Default for GenerationParams {
@@ -131,6 +139,8 @@ impl Default for GenerationParams {
             prompt_extend: true,
             watermark: false,
             n: 1,
+            references: Vec::new(),
+            size_from_reference: false,
         }
     }
 }
@@ -145,6 +155,10 @@ pub fn char_count(text: &str) -> usize {
 pub struct GenerationRequest {
     /// The validated parameters (size already mapped, text trimmed).
     pub params: GenerationParams,
+    /// The reference images as `data:` URIs, in `params.references` order, attached
+    /// right before sending ([`Self::with_reference_images`]); never persisted.
+    #[serde(skip)]
+    reference_images: Vec<String>,
 }
 
 impl TryFrom<&GenerationParams> for GenerationRequest {
@@ -158,13 +172,22 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
             return Err(Error::invalid("choose a model"));
         }
         let spec = spec_for(model);
-        if let Some(spec) = spec
-            && spec.references.min > 0
-        {
-            return Err(Error::invalid(format!(
-                "{model} edits images: it needs {} reference image(s)",
-                references_text(spec)
-            )));
+        let references = u32::try_from(params.references.len()).unwrap_or(u32::MAX);
+        let allowed = spec.map_or(
+            CountRange {
+                min: 0,
+                max: UNKNOWN_MODEL_REFERENCES_MAX,
+            },
+            |spec| spec.references,
+        );
+        if references < allowed.min || references > allowed.max {
+            return Err(Error::invalid(match (spec, allowed.max) {
+                (Some(_), 0) => format!("{model} takes no reference images; choose an edit model to edit"),
+                _ => format!(
+                    "{model} needs {} reference image(s); {references} were given",
+                    references_text(allowed)
+                ),
+            }));
         }
         let prompt = params.prompt.trim();
         if prompt.is_empty() {
@@ -198,8 +221,8 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
             )));
         }
         let size = match spec {
-            Some(spec) => spec.check_size(model, params.size)?,
-            None => params.size,
+            Some(spec) if sends_size(params, Some(spec)) => spec.check_size(model, params.size)?,
+            _ => params.size,
         };
         Ok(Self {
             params: GenerationParams {
@@ -210,13 +233,18 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
                 n: params.n,
                 ..params.clone()
             },
+            reference_images: Vec::new(),
         })
     }
 }
 
+/// Whether a request with `params` to a model with `spec` carries a size.
+fn sends_size(params: &GenerationParams, spec: Option<&ModelSpec>) -> bool {
+    (params.references.is_empty() || !params.size_from_reference) && spec.is_none_or(|spec| spec.size != SizeRule::None)
+}
+
 /// "1–3", or "1" when the range is one number.
-fn references_text(spec: &ModelSpec) -> String {
-    let CountRange { min, max } = spec.references;
+fn references_text(CountRange { min, max }: CountRange) -> String {
     if min == max {
         min.to_string()
     } else {
@@ -238,6 +266,26 @@ impl GenerationRequest {
         next
     }
 
+    /// Whether the body carries a size: not for a model that takes none, nor when the
+    /// size is to come from the references.
+    pub fn sends_size(&self) -> bool {
+        sends_size(&self.params, self.spec())
+    }
+
+    /// Whether the reference images still have to be attached before sending.
+    pub fn needs_reference_images(&self) -> bool {
+        self.reference_images.len() != self.params.references.len()
+    }
+
+    /// The same request with its reference images attached as `data:` URIs, one per
+    /// reference in order.
+    #[must_use]
+    pub fn with_reference_images(&self, data_uris: Vec<String>) -> Self {
+        let mut next = self.clone();
+        next.reference_images = data_uris;
+        next
+    }
+
     /// The same request asking for `n` images (already validated to be within the
     /// model's range by the caller splitting a count).
     #[must_use]
@@ -245,6 +293,15 @@ impl GenerationRequest {
         let mut next = self.clone();
         next.params.n = n;
         next
+    }
+
+    /// The message content: the reference images in order, then the one text item.
+    fn content(&self) -> Vec<Value> {
+        self.reference_images
+            .iter()
+            .map(|uri| json!({"image": uri}))
+            .chain([json!({"text": self.params.prompt})])
+            .collect()
     }
 
     /// The JSON body, per the wire contract: the family's body layout, and only the
@@ -264,7 +321,7 @@ impl GenerationRequest {
         if takes(Parameter::Watermark) {
             parameters.insert("watermark".into(), json!(p.watermark));
         }
-        if spec.is_none_or(|spec| spec.size != SizeRule::None) {
+        if self.sends_size() {
             parameters.insert("size".into(), json!(p.size.wire()));
         }
         parameters.insert("n".into(), json!(p.n));
@@ -275,7 +332,7 @@ impl GenerationRequest {
         }
         let input = match shape {
             BodyShape::Messages => json!({
-                "messages": [{"role": "user", "content": [{"text": p.prompt}]}]
+                "messages": [{"role": "user", "content": self.content()}]
             }),
             BodyShape::Prompt => {
                 let mut input = serde_json::Map::new();

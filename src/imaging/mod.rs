@@ -9,12 +9,16 @@ mod codec;
 mod exif;
 mod format;
 mod png_text;
+mod reference;
 mod thumbnail;
 
 pub use a1111::{parse_a1111, to_a1111};
 pub use codec::{DecodeLimits, decode, encode_as};
 pub use format::{ImageFormat, sniff};
 pub use png_text::{MAX_TEXT_BYTES, embed_png_text, read_png_text};
+pub use reference::{
+    MAX_REFERENCE_BYTES, MAX_REFERENCE_SIDE, MIN_REFERENCE_SIDE, PreparedReference, prepare_reference,
+};
 pub use thumbnail::{THUMBNAIL_SIDE, decode_thumbnail, encode_thumbnail, thumbnail};
 
 use crate::error::{Error, Result};
@@ -192,6 +196,7 @@ mod tests {
             provider: "apple-router".to_owned(),
             request_id: Some("req-1".to_owned()),
             created_ms: 1_700_000_000_000,
+            parents: Vec::new(),
         }
     }
 

@@ -166,6 +166,19 @@ impl Library {
         self.read(|conn| Ok(conn.prepare_cached(&sql)?.query_row([id], record_from_row).optional()?))
     }
 
+    /// The ids of the images made from `id` (it was one of their references), newest
+    /// first, live ones only.
+    pub fn children(&self, id: &str) -> Result<Vec<String>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT DISTINCT images.id FROM lineage JOIN images ON images.id = lineage.child \
+                 WHERE lineage.parent = ?1 AND images.deleted_ms IS NULL ORDER BY images.created_ms DESC",
+            )?;
+            let rows = statement.query_map([id], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// The full id of the one image (live or trashed) whose id starts with `prefix`
     /// (case-insensitive). No match or several matches is an invalid-request error.
     pub fn resolve_id(&self, prefix: &str) -> Result<String> {

@@ -108,6 +108,7 @@ fn meta_from_columns(row: &Row<'_>) -> rusqlite::Result<ImageMeta> {
         provider: row.get("provider")?,
         request_id: row.get("request_id")?,
         created_ms: row.get("created_ms")?,
+        parents: Vec::new(),
     })
 }
 
@@ -150,6 +151,10 @@ pub fn insert_row(conn: &Connection, meta: &ImageMeta, placement: &RowPlacement<
         placement.width,
         placement.height,
     ])?;
+    let mut lineage = conn.prepare_cached("INSERT INTO lineage (child, position, parent) VALUES (?1, ?2, ?3)")?;
+    for (position, parent) in (0i64..).zip(&meta.parents) {
+        lineage.execute(params![placement.id, position, parent])?;
+    }
     Ok(())
 }
 
@@ -171,6 +176,7 @@ mod tests {
             provider: "demo".into(),
             request_id: Some("req-1".into()),
             created_ms: 1_700_000_000_000,
+            parents: Vec::new(),
         }
     }
 

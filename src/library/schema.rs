@@ -67,8 +67,23 @@ CREATE TABLE pending_downloads (
 CREATE INDEX pending_by_deadline ON pending_downloads (deadline_ms);
 "#;
 
+/// Version 2: lineage, one row per (image, reference) in the prompt's order, so an
+/// image's parents and its edits are both one indexed look-up away.
+const V2_LINEAGE: &str = r#"
+CREATE TABLE lineage (
+    child    TEXT    NOT NULL,
+    position INTEGER NOT NULL,
+    parent   TEXT    NOT NULL,
+    PRIMARY KEY (child, position)
+);
+CREATE INDEX lineage_by_parent ON lineage (parent);
+CREATE TRIGGER lineage_on_delete AFTER DELETE ON images BEGIN
+    DELETE FROM lineage WHERE child = old.id;
+END;
+"#;
+
 /// The migration steps in order; the schema version is the number of steps applied.
-const MIGRATIONS: &[&str] = &[V1_INITIAL];
+const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_LINEAGE];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {

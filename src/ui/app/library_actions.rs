@@ -260,5 +260,7 @@ pub fn params_of(record: &ImageRecord) -> GenerationParams {
         prompt_extend: meta.prompt_extend,
         watermark: meta.watermark,
         n: 1,
+        references: meta.parents.clone(),
+        size_from_reference: meta.size.is_empty() && !meta.parents.is_empty(),
     }
 }
