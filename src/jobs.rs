@@ -55,6 +55,15 @@ pub enum JobEvent {
     },
     /// The user cancelled the job.
     Cancelled(JobId),
+    /// A reference image was scaled or re-encoded before sending (the job goes on).
+    ReferenceAdjusted {
+        /// The job.
+        id: JobId,
+        /// Which reference (1-based).
+        position: usize,
+        /// What was changed, in words.
+        what: String,
+    },
 }
 
 /// Wakes the UI when an event is ready (egui's `Context::request_repaint`).
@@ -170,7 +179,7 @@ async fn run_job(
     let on_event = |event: ClientEvent| match event {
         ClientEvent::RetryScheduled { delay, attempt, .. } => reporter.send(JobEvent::Retrying { id, delay, attempt }),
         ClientEvent::ReferenceAdjusted { position, what } => {
-            tracing::info!(position, %what, "a reference image was adjusted before sending");
+            reporter.send(JobEvent::ReferenceAdjusted { id, position, what });
         }
     };
     generator.generate(request, cancel, &on_event).await

@@ -481,3 +481,101 @@ fn three_images_of_qwen_image_2_come_from_one_request_and_one_card() {
     assert_eq!(requests[0].json()["parameters"]["size"], "1024*1536");
     assert_eq!(world.library.count(&Query::default()).unwrap(), 3);
 }
+
+#[test]
+fn edit_from_the_viewer_puts_the_image_in_the_strip_and_the_new_image_links_back() {
+    let world = world(|seen, fake| {
+        if let Some(refusal) = support::contract::violation(&seen.json()) {
+            return refusal;
+        }
+        let content = seen.json()["input"]["messages"][0]["content"].clone();
+        let references = content.as_array().map_or(0, |items| items.len() - 1);
+        let name = format!("r{}-{}", references, fake.seen().len());
+        Reply::Json(
+            200,
+            openai_success(&fake.png_link(&name, sample_png(64, 64, references as u32))),
+        )
+    });
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    type_prompt(&mut harness, "a red lantern");
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, "original stored", |app| app.gallery_records().len() == 1);
+    let original = harness.state().gallery_records()[0].id.clone();
+
+    // Open it, press E: it lands in the strip and the model switches to an edit model.
+    // The job card carries the prompt too: the gallery cell is the last of the two.
+    harness.query_all_by_label("a red lantern").last().unwrap().click();
+    harness.step();
+    harness.key_press(egui::Key::Enter);
+    step_until(&mut harness, "viewer open", |app| {
+        app.viewer_image() == Some(original.as_str())
+    });
+    harness.key_press(egui::Key::E);
+    harness.run_steps(3);
+    assert_eq!(harness.state().form_params().references, vec![original.clone()]);
+    assert_eq!(harness.state().form_params().model, "qwen-image-edit-plus");
+    assert!(
+        harness.query_all_by_label("Image 1").count() >= 1,
+        "the strip shows Image 1"
+    );
+    assert!(
+        harness
+            .state()
+            .notice_text()
+            .is_some_and(|t| t.contains("switched to qwen-image-edit-plus"))
+    );
+
+    // Prompt and Generate: the request carries the image before the text. (The viewer's
+    // own "Prompt" field is closed first, so the label is the compose panel's.)
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.get_by_label("Prompt").focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label("Prompt").type_text("把背景换成雪山");
+    harness.step();
+    harness.get_by_label("Generate").click();
+    step_until(&mut harness, "edit stored", |app| app.gallery_records().len() == 2);
+    let body = world.fake.api_requests().last().unwrap().json();
+    let content = body["input"]["messages"][0]["content"].as_array().unwrap().clone();
+    // The 64×64 original is under 384 px a side: it went scaled, as a JPEG data URI.
+    assert!(
+        content[0]["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/jpeg;base64,")
+    );
+    assert_eq!(content[1]["text"], "把背景换成雪山");
+    assert!(
+        harness
+            .state()
+            .notice_text()
+            .is_some_and(|t| t.contains("Image 1 was scaled from 64×64 to 384×384")),
+        "the user is told the reference was scaled: {:?}",
+        harness.state().notice_text()
+    );
+    let edited = harness.state().gallery_records()[0].clone();
+    assert_eq!(edited.meta.parents, vec![original.clone()]);
+
+    // Its viewer shows where it came from, and the original's shows the edit.
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.query_all_by_label("把背景换成雪山").last().unwrap().click();
+    harness.step();
+    harness.key_press(egui::Key::Enter);
+    step_until(&mut harness, "edit open", |app| {
+        app.viewer_image() == Some(edited.id.as_str())
+    });
+    for _ in 0..200 {
+        if harness.query_by_label("Made from").is_some() {
+            break;
+        }
+        harness.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    harness.get_by_label("Made from");
+    assert!(harness.query_all_by_label("Image 1").count() >= 1);
+}

@@ -217,6 +217,10 @@ pub enum AppEvent {
         /// How it ended.
         outcome: TaskOutcome,
     },
+    /// The lineage of the image open in the viewer.
+    Lineage(Result<crate::ui::viewer::Lineage, Error>),
+    /// Library records of reference images (for the compose panel's strip).
+    ReferenceRecords(Result<Vec<ImageRecord>, Error>),
     /// Decoded pixels to put on the clipboard.
     Clipboard(Result<egui::ColorImage, Error>),
     /// The models known to the library (for the filter).

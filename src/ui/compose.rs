@@ -93,12 +93,18 @@ pub enum ComposeAction {
     Generate,
 }
 
-/// Draws the compose panel. `blocker` is why Generate cannot run now, if it cannot.
+/// A reference image's prompt and thumbnail (still loading: `None`), by library id;
+/// `None` when the image is not known yet.
+pub type ReferenceLookup<'a> = dyn FnMut(&str) -> Option<(String, Option<egui::TextureHandle>)> + 'a;
+
+/// Draws the compose panel. `blocker` is why Generate cannot run now, if it cannot;
+/// `reference` shows the images of the reference strip.
 pub fn compose_ui(
     ui: &mut egui::Ui,
     form: &mut ComposeForm,
     locale: &str,
     blocker: Option<&str>,
+    reference: &mut ReferenceLookup<'_>,
 ) -> Option<ComposeAction> {
     let mut action = None;
     let spec = spec_for(&form.params.model);
@@ -116,6 +122,7 @@ pub fn compose_ui(
         ui.add_space(4.0);
         model_ui(ui, form, locale);
         ui.add_space(6.0);
+        references_ui(ui, form, locale, spec, reference);
         prompt_ui(ui, form, locale);
         ui.add_space(6.0);
         negative_ui(ui, form, locale, spec);
@@ -154,6 +161,85 @@ fn model_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
             }
         }
     });
+}
+
+/// The reference strip: Image 1, Image 2, … in the order the prompt refers to them, each
+/// with buttons to move it left or right and to remove it. Shown while it holds images
+/// or the model takes them.
+fn references_ui(
+    ui: &mut egui::Ui,
+    form: &mut ComposeForm,
+    locale: &str,
+    spec: Option<&ModelSpec>,
+    reference: &mut ReferenceLookup<'_>,
+) {
+    let range = spec.map(|spec| spec.references);
+    if form.params.references.is_empty() && range.is_none_or(|range| range.max == 0) {
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(t!("compose.references", locale = locale)).strong());
+        if let Some(range) = range {
+            let text = t!(
+                "compose.references_range",
+                locale = locale,
+                min = range.min,
+                max = range.max
+            );
+            ui.label(RichText::new(text).small().weak());
+        }
+    });
+    if form.params.references.is_empty() {
+        ui.label(
+            RichText::new(t!("compose.references_hint", locale = locale))
+                .small()
+                .weak(),
+        );
+    }
+    let mut remove = None;
+    let mut swap = None;
+    let count = form.params.references.len();
+    ui.horizontal_wrapped(|ui| {
+        for (index, id) in form.params.references.iter().enumerate() {
+            let caption = t!("compose.image_n", locale = locale, n = index + 1).into_owned();
+            let (prompt, texture) = reference(id).unwrap_or_default();
+            ui.vertical(|ui| {
+                crate::ui::viewer::small_image_button_ui(ui, texture, &caption).on_hover_text(prompt);
+                ui.horizontal(|ui| {
+                    if index > 0
+                        && ui
+                            .small_button("◀")
+                            .on_hover_text(t!("compose.move_left", locale = locale))
+                            .clicked()
+                    {
+                        swap = Some((index - 1, index));
+                    }
+                    if index + 1 < count
+                        && ui
+                            .small_button("▶")
+                            .on_hover_text(t!("compose.move_right", locale = locale))
+                            .clicked()
+                    {
+                        swap = Some((index, index + 1));
+                    }
+                    if ui
+                        .small_button("×")
+                        .on_hover_text(t!("compose.remove_reference", locale = locale, n = index + 1))
+                        .clicked()
+                    {
+                        remove = Some(index);
+                    }
+                });
+            });
+        }
+    });
+    if let Some((a, b)) = swap {
+        form.params.references.swap(a, b);
+    }
+    if let Some(index) = remove {
+        form.params.references.remove(index);
+    }
+    ui.add_space(6.0);
 }
 
 fn counter_ui(ui: &mut egui::Ui, used: usize, limit: usize) {

@@ -82,6 +82,8 @@ impl JobCard {
             },
             JobEvent::Failed { error, .. } => CardState::Failed(error.clone()),
             JobEvent::Cancelled(_) => CardState::Cancelled,
+            // A note while the job runs, not a change of state.
+            JobEvent::ReferenceAdjusted { .. } => return,
         };
     }
 }

@@ -43,7 +43,7 @@ impl Viewer {
 }
 
 /// What the user asked of the viewer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ViewerAction {
     /// Open the image in the viewer (from the gallery's context menu).
     Open,
@@ -67,11 +67,30 @@ pub enum ViewerAction {
     ShowInFolder,
     /// Move to the trash.
     Delete,
+    /// Put this image in the compose panel's reference strip (key E).
+    Edit,
+    /// Open another image (from the lineage).
+    OpenId(String),
 }
+
+/// An image's family: what it was made from and what was made from it.
+#[derive(Clone, Debug, Default)]
+pub struct Lineage {
+    /// The image these are for.
+    pub id: String,
+    /// Its references, in order (image 1, image 2, …); ids no longer in the library are left out.
+    pub parents: Vec<ImageRecord>,
+    /// The images made from it, newest first.
+    pub children: Vec<ImageRecord>,
+}
+
+/// Thumbnail lookup for small image buttons (lineage, reference strip).
+pub type ThumbnailOf<'a> = dyn FnMut(&ImageRecord) -> Option<egui::TextureHandle> + 'a;
 
 /// What can be done with one image, with the translation key of its label: the
 /// viewer's buttons and the gallery's context menu.
-pub const IMAGE_ACTIONS: [(ViewerAction, &str); 6] = [
+pub const IMAGE_ACTIONS: [(ViewerAction, &str); 7] = [
+    (ViewerAction::Edit, "viewer.edit"),
     (ViewerAction::UseSettings, "viewer.use_settings"),
     (ViewerAction::GenerateAgain, "viewer.generate_again"),
     (ViewerAction::SaveAs, "viewer.save_as"),
@@ -86,6 +105,8 @@ pub fn viewer_ui(
     viewer: &mut Viewer,
     record: &ImageRecord,
     position: (usize, usize),
+    lineage: Option<&Lineage>,
+    thumbnail: &mut ThumbnailOf<'_>,
     locale: &str,
 ) -> Vec<ViewerAction> {
     let mut actions = Vec::new();
@@ -95,6 +116,9 @@ pub fn viewer_ui(
         .resizable(true)
         .show(ui, |ui| {
             metadata_ui(ui, record, position, locale, &mut actions);
+            if let Some(lineage) = lineage.filter(|l| l.id == record.id) {
+                lineage_ui(ui, lineage, thumbnail, locale, &mut actions);
+            }
         });
     egui::CentralPanel::no_frame().show(ui, |ui| {
         ui.horizontal(|ui| {
@@ -155,6 +179,9 @@ fn keyboard(ui: &egui::Ui, actions: &mut Vec<ViewerAction>) {
         }
         if i.key_pressed(egui::Key::Delete) {
             actions.push(ViewerAction::Delete);
+        }
+        if i.key_pressed(egui::Key::E) && !i.modifiers.any() {
+            actions.push(ViewerAction::Edit);
         }
     });
 }
@@ -295,6 +322,61 @@ fn metadata_ui(
             }
         }
     });
+}
+
+/// "Made from" and "Edits of this image", as thumbnails that open their image.
+fn lineage_ui(
+    ui: &mut egui::Ui,
+    lineage: &Lineage,
+    thumbnail: &mut ThumbnailOf<'_>,
+    locale: &str,
+    actions: &mut Vec<ViewerAction>,
+) {
+    for (key, records) in [
+        ("viewer.made_from", &lineage.parents),
+        ("viewer.edits_of", &lineage.children),
+    ] {
+        if records.is_empty() {
+            continue;
+        }
+        ui.separator();
+        ui.label(RichText::new(t!(key, locale = locale)).strong());
+        ui.horizontal_wrapped(|ui| {
+            for (position, record) in (1..).zip(records) {
+                let label = if key == "viewer.made_from" {
+                    t!("viewer.image_n", locale = locale, n = position).into_owned()
+                } else {
+                    record.meta.prompt.chars().take(24).collect()
+                };
+                if small_image_button_ui(ui, thumbnail(record), &label)
+                    .on_hover_text(&record.meta.prompt)
+                    .clicked()
+                {
+                    actions.push(ViewerAction::OpenId(record.id.clone()));
+                }
+            }
+        });
+    }
+}
+
+/// A 56 px thumbnail button (or a placeholder while it loads) with a caption; the
+/// caption is its accessible label.
+pub fn small_image_button_ui(ui: &mut egui::Ui, texture: Option<egui::TextureHandle>, caption: &str) -> egui::Response {
+    ui.vertical(|ui| {
+        let response = match texture {
+            Some(texture) => {
+                let size = texture.size_vec2();
+                let scale = 56.0 / size.x.max(size.y).max(1.0);
+                ui.add(egui::Button::image(
+                    egui::Image::new(&texture).fit_to_exact_size(size * scale),
+                ))
+            }
+            None => ui.add_sized([56.0, 56.0], egui::Button::new("🖼")),
+        };
+        ui.label(RichText::new(caption).small());
+        response.on_hover_text(caption)
+    })
+    .inner
 }
 
 fn field_ui(ui: &mut egui::Ui, label: &str, text: &str) {

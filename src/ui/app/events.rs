@@ -18,6 +18,17 @@ impl PictorApp {
         let id = match &event {
             JobEvent::Queued(id) | JobEvent::Started(id) | JobEvent::Cancelled(id) => *id,
             JobEvent::Retrying { id, .. } | JobEvent::Finished { id, .. } | JobEvent::Failed { id, .. } => *id,
+            JobEvent::ReferenceAdjusted { position, what, .. } => {
+                let text = t!(
+                    "job.reference_adjusted",
+                    locale = self.locale(),
+                    n = position,
+                    what = what
+                )
+                .into_owned();
+                self.notify(text);
+                return;
+            }
         };
         if let JobEvent::Finished { images, .. } = &event {
             self.gallery.prepend(images);
@@ -106,6 +117,16 @@ impl PictorApp {
                 }
                 Err(err) => self.notify_error(&err),
             },
+            AppEvent::Lineage(Ok(lineage)) => self.lineage = Some(lineage),
+            AppEvent::Lineage(Err(err)) => tracing::warn!("lineage unavailable: {}", err.message),
+            AppEvent::ReferenceRecords(Ok(records)) => {
+                // A reference that left the library leaves the strip too.
+                let found: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+                self.form.params.references.retain(|id| found.contains(id));
+                self.reference_records
+                    .extend(records.into_iter().map(|record| (record.id.clone(), record)));
+            }
+            AppEvent::ReferenceRecords(Err(err)) => self.notify_error(&err),
             AppEvent::Models(Ok(models)) => self.models = models,
             AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
         }

@@ -1,5 +1,6 @@
 //! The gallery's keyboard: arrows and Home/End move the focus (Shift extends the
-//! selection), Enter opens, Ctrl+A selects all, Delete trashes, F stars, Ctrl+Z undoes.
+//! selection), Enter opens, Ctrl+A selects all, Delete trashes, F stars, E edits (puts
+//! the image in the reference strip), Ctrl+Z undoes.
 
 use super::PictorApp;
 use crate::ui::gallery_nav::FocusStep;
@@ -11,14 +12,31 @@ impl PictorApp {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
-        let (select_all, delete, favorite, undo) = ui.input_mut(|i| {
+        let (select_all, delete, favorite, undo, edit) = ui.input_mut(|i| {
             (
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::A),
                 i.consume_key(egui::Modifiers::NONE, egui::Key::Delete),
                 i.consume_key(egui::Modifiers::NONE, egui::Key::F),
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::E),
             )
         });
+        // E: the focused image (or else the selected ones) into the reference strip.
+        if edit {
+            let records: Vec<_> = match self.gallery.focus.and_then(|i| self.gallery.records.get(i)) {
+                Some(record) => vec![record.clone()],
+                None => self
+                    .gallery
+                    .records
+                    .iter()
+                    .filter(|r| self.gallery.selected.contains(&r.id))
+                    .cloned()
+                    .collect(),
+            };
+            for record in &records {
+                self.edit_image(record);
+            }
+        }
         if select_all {
             self.gallery.select_all();
         }

@@ -13,6 +13,30 @@ use crate::ui::gallery_toolbar::ToolbarAction;
 use crate::ui::viewer::{Viewer, ViewerAction};
 
 use super::transfers::{decode_full, show_in_folder};
+use rust_i18n::t;
+
+/// The model an image is handed to for editing when the chosen one takes no references.
+const EDIT_MODEL: &str = "qwen-image-edit-plus";
+
+/// The parents (in order) and the edits of `record`.
+fn load_lineage(library: &Library, record: &ImageRecord) -> crate::Result<crate::ui::viewer::Lineage> {
+    let parents = record
+        .meta
+        .parents
+        .iter()
+        .filter_map(|id| library.get(id).transpose())
+        .collect::<crate::Result<Vec<_>>>()?;
+    let children = library
+        .children(&record.id)?
+        .iter()
+        .filter_map(|id| library.get(id).transpose())
+        .collect::<crate::Result<Vec<_>>>()?;
+    Ok(crate::ui::viewer::Lineage {
+        id: record.id.clone(),
+        parents,
+        children,
+    })
+}
 
 impl PictorApp {
     /// Runs the gallery's query again (in the background).
@@ -53,10 +77,50 @@ impl PictorApp {
         }
         self.viewer = Some(Viewer::new(record.id.clone()));
         let library = Arc::clone(&self.library);
+        let for_lineage = record.clone();
         self.background.spawn(move || AppEvent::FullImage {
             id: record.id.clone(),
             image: decode_full(&library, &record),
         });
+        let library = Arc::clone(&self.library);
+        self.background
+            .spawn(move || AppEvent::Lineage(load_lineage(&library, &for_lineage)));
+    }
+
+    /// Puts `record` in the compose panel's reference strip. A model that takes no
+    /// references gives way to the edit model, and the notice says so.
+    pub(super) fn edit_image(&mut self, record: &ImageRecord) {
+        let locale = self.locale();
+        let model = self.form.params.model.clone();
+        let max = crate::api::request::spec_for(&model)
+            .map_or(crate::api::request::UNKNOWN_MODEL_REFERENCES_MAX, |spec| {
+                spec.references.max
+            });
+        if max == 0 {
+            self.form.params.model = EDIT_MODEL.to_owned();
+            self.form.params.size_from_reference = true;
+            self.notify(t!(
+                "compose.switched_to_edit",
+                locale = locale,
+                from = model,
+                to = EDIT_MODEL
+            ));
+        }
+        let max = crate::api::request::spec_for(&self.form.params.model)
+            .map_or(crate::api::request::UNKNOWN_MODEL_REFERENCES_MAX, |spec| {
+                spec.references.max
+            });
+        let references = &mut self.form.params.references;
+        if references.contains(&record.id) {
+            return;
+        }
+        if references.len() >= max as usize {
+            let text = t!("compose.strip_full", locale = locale, count = max).into_owned();
+            self.notify(text);
+            return;
+        }
+        references.push(record.id.clone());
+        self.reference_records.insert(record.id.clone(), record.clone());
     }
 
     pub(super) fn open_viewer_by_id(&mut self, id: &str) {
@@ -90,6 +154,15 @@ impl PictorApp {
                 }
             },
             ViewerAction::SaveAs => self.save_as(record.clone()),
+            ViewerAction::Edit => self.edit_image(record),
+            ViewerAction::OpenId(id) => {
+                if self.gallery.records.iter().any(|r| r.id == id) {
+                    self.open_viewer_by_id(&id);
+                } else {
+                    let text = t!("viewer.not_in_view", locale = self.locale()).into_owned();
+                    self.notify(text);
+                }
+            }
             ViewerAction::CopyImage => {
                 let library = Arc::clone(&self.library);
                 let record = record.clone();

@@ -87,6 +87,10 @@ pub struct PictorApp {
     tasks: BTreeMap<TaskId, RunningTask>,
     /// One line per file of the last import that failed.
     import_failures: Vec<String>,
+    /// The lineage of the image open in the viewer, once loaded.
+    lineage: Option<crate::ui::viewer::Lineage>,
+    /// Library records of the images in the reference strip (for their thumbnails).
+    reference_records: std::collections::HashMap<String, crate::library::ImageRecord>,
     /// "Empty trash" was clicked and waits for the user's confirmation.
     confirm_empty_trash: bool,
 }
@@ -151,7 +155,10 @@ impl PictorApp {
             tasks: BTreeMap::new(),
             import_failures: Vec::new(),
             confirm_empty_trash: false,
+            lineage: None,
+            reference_records: std::collections::HashMap::new(),
         };
+        app.load_reference_records();
         app.refresh_key_status();
         app.refresh_gallery();
         app.refresh_models();
@@ -167,6 +174,22 @@ impl PictorApp {
             });
         }
         app
+    }
+
+    /// Reads the records of the reference strip's images (kept in the form between runs).
+    fn load_reference_records(&mut self) {
+        let ids = self.form.params.references.clone();
+        if ids.is_empty() {
+            return;
+        }
+        let library = Arc::clone(&self.library);
+        self.background.spawn(move || {
+            AppEvent::ReferenceRecords(
+                ids.iter()
+                    .filter_map(|id| library.get(id).transpose())
+                    .collect::<Result<Vec<_>, Error>>(),
+            )
+        });
     }
 
     /// The interface language code.
@@ -420,7 +443,22 @@ impl eframe::App for PictorApp {
             .size_range(280.0..=560.0)
             .show(ui, |ui| {
                 let blocker = self.generate_blocker();
-                if compose_ui(ui, &mut self.form, locale, blocker.as_deref()) == Some(ComposeAction::Generate) {
+                let library = Arc::clone(&self.library);
+                let records = &self.reference_records;
+                let thumbnails = &mut self.thumbnails;
+                let background = &self.background;
+                let mut reference = |id: &str| {
+                    let record = records.get(id)?;
+                    let texture = thumbnails.get(
+                        id,
+                        crate::ui::thumbnails::ThumbnailSource::of(&library, record),
+                        background,
+                    );
+                    Some((record.meta.prompt.clone(), texture))
+                };
+                if compose_ui(ui, &mut self.form, locale, blocker.as_deref(), &mut reference)
+                    == Some(ComposeAction::Generate)
+                {
                     self.generate();
                 }
             });

@@ -142,7 +142,25 @@ impl PictorApp {
             return;
         };
         let total = self.gallery.records.len();
-        let actions = viewer_ui(ui, viewer, &record, (index, total), locale);
+        let library = std::sync::Arc::clone(&self.library);
+        let thumbnails = &mut self.thumbnails;
+        let background = &self.background;
+        let mut thumbnail = |record: &crate::library::ImageRecord| {
+            thumbnails.get(
+                &record.id,
+                crate::ui::thumbnails::ThumbnailSource::of(&library, record),
+                background,
+            )
+        };
+        let actions = viewer_ui(
+            ui,
+            viewer,
+            &record,
+            (index, total),
+            self.lineage.as_ref(),
+            &mut thumbnail,
+            locale,
+        );
         for action in actions {
             self.handle_viewer_action(action, index, &record);
         }
