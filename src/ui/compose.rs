@@ -343,6 +343,16 @@ fn negative_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, spec: Op
 /// A model the catalogue does not know gets free width × height with no local rule.
 fn size_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, spec: Option<&ModelSpec>) {
     ui.label(RichText::new(t!("compose.size", locale = locale)).strong());
+    if !form.params.references.is_empty() {
+        // With references the service can take the size from the last one.
+        ui.checkbox(
+            &mut form.params.size_from_reference,
+            t!("compose.size_from_references", locale = locale),
+        );
+        if form.params.size_from_reference {
+            return;
+        }
+    }
     let Some(spec) = spec else {
         free_size_ui(ui, form, locale, 64..=8192);
         return;
