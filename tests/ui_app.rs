@@ -53,22 +53,35 @@ fn success(_: &support::Seen, fake: &FakeApi) -> Reply {
     )
 }
 
-fn harness(world: &World) -> Harness<'static, PictorApp> {
-    let deps = AppDeps {
+/// The app's dependencies in `world`, with this run's `overrides`.
+fn deps(world: &World, overrides: Overrides) -> AppDeps {
+    AppDeps {
         secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
         library: Arc::clone(&world.library),
         runtime: world.runtime.handle().clone(),
-        overrides: Overrides {
-            provider: Some(Provider::OpenaiCompatible),
-            base_url: Some(world.fake.base_url()),
-            allow_insecure_http: false,
-        },
+        overrides,
         demo_base_url: String::new(),
         dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
+    }
+}
+
+/// The app, started with `storage` as eframe's saved state (none: a first start).
+fn start(deps: AppDeps, storage: Option<&'static MemoryStorage>) -> Harness<'static, PictorApp> {
+    Harness::builder().with_size([1280.0, 820.0]).build_eframe(move |cc| {
+        if let Some(storage) = storage {
+            cc.storage = Some(storage);
+        }
+        PictorApp::new(cc, deps)
+    })
+}
+
+fn harness(world: &World) -> Harness<'static, PictorApp> {
+    let overrides = Overrides {
+        provider: Some(Provider::OpenaiCompatible),
+        base_url: Some(world.fake.base_url()),
+        allow_insecure_http: false,
     };
-    Harness::builder()
-        .with_size([1280.0, 820.0])
-        .build_eframe(move |cc| PictorApp::new(cc, deps))
+    start(deps(world, overrides), None)
 }
 
 fn with_key(world: &World) {
@@ -315,21 +328,12 @@ fn this_runs_overrides_are_shown_as_such_and_never_saved() {
     use eframe::App as _;
     let world = world(success);
     with_key(&world);
-    let deps = AppDeps {
-        secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
-        library: Arc::clone(&world.library),
-        runtime: world.runtime.handle().clone(),
-        overrides: Overrides {
-            provider: Some(Provider::OpenaiCompatible),
-            base_url: Some(world.fake.base_url()),
-            allow_insecure_http: true,
-        },
-        demo_base_url: String::new(),
-        dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
+    let overrides = Overrides {
+        provider: Some(Provider::OpenaiCompatible),
+        base_url: Some(world.fake.base_url()),
+        allow_insecure_http: true,
     };
-    let mut harness = Harness::builder()
-        .with_size([1280.0, 820.0])
-        .build_eframe(move |cc| PictorApp::new(cc, deps));
+    let mut harness = start(deps(&world, overrides), None);
     english(&mut harness);
     step_until(&mut harness, "key status", |app| app.key_status().is_some());
     // In force for this run: the overrides.
@@ -363,18 +367,7 @@ fn this_runs_overrides_are_shown_as_such_and_never_saved() {
 
     // The next plain start (no overrides) reads that storage: the default provider, over https.
     let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
-    let deps = AppDeps {
-        secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
-        library: Arc::clone(&world.library),
-        runtime: world.runtime.handle().clone(),
-        overrides: Overrides::default(),
-        demo_base_url: String::new(),
-        dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
-    };
-    let harness = Harness::builder().with_size([1280.0, 820.0]).build_eframe(move |cc| {
-        cc.storage = Some(storage);
-        PictorApp::new(cc, deps)
-    });
+    let harness = start(deps(&world, Overrides::default()), Some(storage));
     let plain = harness.state().connection();
     assert_eq!(plain.provider, Provider::AppleRouter);
     assert_eq!(plain.timeout.as_secs(), 120, "the saved preferences were read");
@@ -394,14 +387,6 @@ fn switching_providers_never_sends_one_providers_key_to_another() {
         .store
         .set(Provider::Dashscope, &ApiKey::new("sk-dash-dddd").unwrap())
         .unwrap();
-    let deps = AppDeps {
-        secrets: Secrets::with_store(Some(world.store.clone() as Arc<dyn SecretStore>)),
-        library: Arc::clone(&world.library),
-        runtime: world.runtime.handle().clone(),
-        overrides: Overrides::default(),
-        demo_base_url: String::new(),
-        dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
-    };
     // Saved preferences: the router at the fake's address.
     let mut storage = MemoryStorage::default();
     let saved = pictor::settings::Settings {
@@ -411,10 +396,7 @@ fn switching_providers_never_sends_one_providers_key_to_another() {
     };
     eframe::set_value(&mut storage, "pictor-settings", &saved);
     let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
-    let mut harness = Harness::builder().with_size([1280.0, 820.0]).build_eframe(move |cc| {
-        cc.storage = Some(storage);
-        PictorApp::new(cc, deps)
-    });
+    let mut harness = start(deps(&world, Overrides::default()), Some(storage));
     english(&mut harness);
     let has_key = |app: &PictorApp, key: &str| {
         app.key_status()

@@ -105,6 +105,17 @@ impl ThumbnailCache {
         None
     }
 
+    /// The texture of a record's thumbnail, for small image buttons (job cards, lineage,
+    /// the reference strip): loaded when missing, `None` while it loads.
+    pub fn of_record(
+        &mut self,
+        library: &Arc<Library>,
+        record: &ImageRecord,
+        background: &Background,
+    ) -> Option<egui::TextureHandle> {
+        self.get(&record.id, ThumbnailSource::of(library, record), background)
+    }
+
     /// Whether the thumbnail for `id` could not be loaded.
     pub fn failed(&self, id: &str) -> bool {
         self.failed.contains(id)

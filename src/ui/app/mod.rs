@@ -443,18 +443,14 @@ impl eframe::App for PictorApp {
             .size_range(280.0..=560.0)
             .show(ui, |ui| {
                 let blocker = self.generate_blocker();
-                let library = Arc::clone(&self.library);
+                let (library, thumbnails, background) = (&self.library, &mut self.thumbnails, &self.background);
                 let records = &self.reference_records;
-                let thumbnails = &mut self.thumbnails;
-                let background = &self.background;
                 let mut reference = |id: &str| {
                     let record = records.get(id)?;
-                    let texture = thumbnails.get(
-                        id,
-                        crate::ui::thumbnails::ThumbnailSource::of(&library, record),
-                        background,
-                    );
-                    Some((record.meta.prompt.clone(), texture))
+                    Some((
+                        record.meta.prompt.clone(),
+                        thumbnails.of_record(library, record, background),
+                    ))
                 };
                 if compose_ui(ui, &mut self.form, locale, blocker.as_deref(), &mut reference)
                     == Some(ComposeAction::Generate)
@@ -489,16 +485,9 @@ impl eframe::App for PictorApp {
             self.tasks_ui(ui);
             ui.separator();
             if !self.cards.is_empty() {
-                let library = Arc::clone(&self.library);
-                let thumbnails = &mut self.thumbnails;
-                let background = &self.background;
-                let mut thumbnail = |record: &crate::library::ImageRecord| {
-                    thumbnails.get(
-                        &record.id,
-                        crate::ui::thumbnails::ThumbnailSource::of(&library, record),
-                        background,
-                    )
-                };
+                let (library, thumbnails, background) = (&self.library, &mut self.thumbnails, &self.background);
+                let mut thumbnail =
+                    |record: &crate::library::ImageRecord| thumbnails.of_record(library, record, background);
                 let actions = job_cards_ui(ui, &self.cards, locale, &mut thumbnail);
                 for action in actions {
                     self.handle_card_action(action);

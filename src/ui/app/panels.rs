@@ -142,16 +142,8 @@ impl PictorApp {
             return;
         };
         let total = self.gallery.records.len();
-        let library = std::sync::Arc::clone(&self.library);
-        let thumbnails = &mut self.thumbnails;
-        let background = &self.background;
-        let mut thumbnail = |record: &crate::library::ImageRecord| {
-            thumbnails.get(
-                &record.id,
-                crate::ui::thumbnails::ThumbnailSource::of(&library, record),
-                background,
-            )
-        };
+        let (library, thumbnails, background) = (&self.library, &mut self.thumbnails, &self.background);
+        let mut thumbnail = |record: &crate::library::ImageRecord| thumbnails.of_record(library, record, background);
         let actions = viewer_ui(
             ui,
             viewer,
