@@ -402,6 +402,9 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
         }
         // Said even with --json (on standard error): the user must know what was sent.
         ClientEvent::ReferenceAdjusted { position, what } => eprintln!("reference image {position}: {what}"),
+        ClientEvent::SomeImagesFailed { failed } => {
+            eprintln!("{failed} image(s) of this request failed at the service (the others are stored)");
+        }
         ClientEvent::RetryScheduled { .. } => {}
     };
     let mut failures = 0;

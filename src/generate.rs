@@ -78,6 +78,11 @@ impl Generator {
             .client
             .generate(request, self.key.as_ref(), cancel, on_event)
             .await?;
+        if response.failed > 0 {
+            on_event(ClientEvent::SomeImagesFailed {
+                failed: response.failed,
+            });
+        }
         let meta = meta_for(request, &response, self.provider());
         self.store_all(response.images, &meta, cancel).await
     }

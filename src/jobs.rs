@@ -55,6 +55,13 @@ pub enum JobEvent {
     },
     /// The user cancelled the job.
     Cancelled(JobId),
+    /// The service delivered only part of the images; `failed` did not come (nor are billed).
+    SomeImagesFailed {
+        /// The job.
+        id: JobId,
+        /// How many failed.
+        failed: u32,
+    },
     /// A reference image was scaled or re-encoded before sending (the job goes on).
     ReferenceAdjusted {
         /// The job.
@@ -178,6 +185,7 @@ async fn run_job(
     reporter.send(JobEvent::Started(id));
     let on_event = |event: ClientEvent| match event {
         ClientEvent::RetryScheduled { delay, attempt, .. } => reporter.send(JobEvent::Retrying { id, delay, attempt }),
+        ClientEvent::SomeImagesFailed { failed } => reporter.send(JobEvent::SomeImagesFailed { id, failed }),
         ClientEvent::ReferenceAdjusted { position, what } => {
             reporter.send(JobEvent::ReferenceAdjusted { id, position, what });
         }

@@ -387,3 +387,50 @@ async fn references_go_first_as_data_uris_and_a_large_one_is_scaled_and_said() {
         "the size comes from the reference"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_success_stores_what_arrived_and_says_how_many_failed() {
+    // A router build that folds three images into one data item and reports one failed.
+    let fake = FakeApi::start(|_, fake| {
+        let links: Vec<String> = (0..3)
+            .map(|i| fake.png_link(&format!("p{i}-{}", fake.seen().len()), sample_png(40, 40, i)))
+            .collect();
+        let content: Vec<Value> = links.iter().map(|l| json!({"image": l})).collect();
+        Reply::Json(
+            200,
+            json!({
+            "data": [{"url": links[2]}],
+            "metadata": {"usage": {"image_count": 3},
+                         "output": {"choices": [{"message": {"content": content}}],
+                                    "task_metric": {"TOTAL": 4, "SUCCEEDED": 3, "FAILED": 1}}}}),
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = fake.base_url();
+    let path = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        run(
+            &path,
+            &[
+                "generate",
+                "four lanterns",
+                "--provider",
+                "openai-compatible",
+                "--base-url",
+                &base,
+                "--model",
+                "qwen-image-2.0-pro",
+                "--count",
+                "4",
+                "--json",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(lines(&out).len(), 3, "every image that arrived is stored");
+    assert!(stderr.contains("1 image(s) of this request failed"), "{stderr}");
+}

@@ -69,6 +69,11 @@ pub enum ClientEvent {
         /// How many retries are allowed.
         max: u32,
     },
+    /// The service delivered only part of the images asked for (the rest are not billed).
+    SomeImagesFailed {
+        /// How many failed.
+        failed: u32,
+    },
     /// A reference image was changed to fit what the service accepts before sending.
     ReferenceAdjusted {
         /// Which reference (1-based: "image 1").

@@ -72,6 +72,9 @@ pub struct GenerationResponse {
     pub width: Option<u32>,
     /// Height of the images in pixels, when the answer reports it.
     pub height: Option<u32>,
+    /// Images of the request that the service reports as failed (`task_metric.FAILED`):
+    /// a partial success delivers the others.
+    pub failed: u32,
 }
 
 /// Parses a complete HTTP answer.
@@ -396,7 +399,18 @@ fn parse_openai_success(root: &Value) -> Result<GenerationResponse> {
     }
     let metadata = root.get("metadata");
     let usage = metadata.and_then(|m| m.get("usage")).or_else(|| root.get("usage"));
+    // Some router builds fold the images of one choice into a single `data` item while
+    // billing all of them: the raw answer in `metadata.output` still has every one.
+    let billed = integer(usage.and_then(|u| u.get("image_count"))).unwrap_or(0);
+    if usize::try_from(billed).unwrap_or(0) > images.len() {
+        let raw = native_images(metadata.and_then(|m| m.get("output")))?;
+        if raw.len() > images.len() {
+            images = raw;
+        }
+    }
+    let output = metadata.and_then(|m| m.get("output"));
     Ok(GenerationResponse {
+        failed: failed_count(output),
         images: non_empty(images)?,
         revised_prompt: items.iter().find_map(|item| string(item.get("revised_prompt"))),
         request_id: find_request_id(root, ""),
@@ -414,10 +428,9 @@ fn openai_image(item: &Value) -> Result<Option<ImageSource>> {
     string(item.get("url")).map(|url| image_from_link(&url)).transpose()
 }
 
-/// Native success: every `image` in `output.choices[].message.content[]`, plus the
-/// asynchronous task layout `output.results[].url`.
-fn parse_native_success(root: &Value) -> Result<GenerationResponse> {
-    let output = root.get("output");
+/// Every `image` in `output.choices[].message.content[]` (several items in one choice,
+/// or several choices), in order.
+fn native_images(output: Option<&Value>) -> Result<Vec<ImageSource>> {
     let mut images = Vec::new();
     for choice in array(output.and_then(|o| o.get("choices"))) {
         let content = choice.get("message").and_then(|m| m.get("content"));
@@ -427,6 +440,23 @@ fn parse_native_success(root: &Value) -> Result<GenerationResponse> {
             }
         }
     }
+    Ok(images)
+}
+
+/// `output.task_metric.FAILED` (or `task_metrics`, the task layout): images that failed.
+fn failed_count(output: Option<&Value>) -> u32 {
+    ["task_metric", "task_metrics"]
+        .iter()
+        .find_map(|key| integer(output.and_then(|o| o.get(*key)).and_then(|m| m.get("FAILED"))))
+        .and_then(|failed| u32::try_from(failed).ok())
+        .unwrap_or(0)
+}
+
+/// Native success: every `image` in `output.choices[].message.content[]`, plus the
+/// asynchronous task layout `output.results[].url`.
+fn parse_native_success(root: &Value) -> Result<GenerationResponse> {
+    let output = root.get("output");
+    let mut images = native_images(output)?;
     let results = array(output.and_then(|o| o.get("results")));
     for result in results {
         if let Some(link) = string(result.get("url")) {
@@ -444,6 +474,7 @@ fn parse_native_success(root: &Value) -> Result<GenerationResponse> {
     }
     let usage = root.get("usage");
     Ok(GenerationResponse {
+        failed: failed_count(output),
         images: non_empty(images)?,
         revised_prompt: results.iter().find_map(|result| string(result.get("actual_prompt"))),
         request_id: text(root.get("request_id")),
@@ -1104,6 +1135,35 @@ mod tests {
         // The error shapes are recognised whichever shape the provider is set to.
         assert_eq!(openai_err(200, NATIVE_ERROR).kind, ErrorKind::InvalidRequest);
         assert_eq!(native_err(200, OPENAI_MODERATION).kind, ErrorKind::Moderation);
+    }
+
+    #[test]
+    fn a_router_that_folds_several_images_into_one_data_item_still_yields_them_all() {
+        let body = r#"{"data":[{"url":"https://h/last.png"}],
+            "metadata":{"usage":{"image_count":3},
+              "output":{"choices":[{"message":{"content":[{"image":"https://h/1.png"},{"image":"https://h/2.png"},{"image":"https://h/last.png"}]}}],
+                        "task_metric":{"TOTAL":4,"SUCCEEDED":3,"FAILED":1}}}}"#;
+        let response = parse_response(ResponseShape::OpenAi, 200, None, body.as_bytes()).unwrap();
+        let links: Vec<ImageSource> = ["1", "2", "last"]
+            .iter()
+            .map(|n| ImageSource::Url(format!("https://h/{n}.png")))
+            .collect();
+        assert_eq!(response.images, links);
+        assert_eq!(response.failed, 1, "a partial success says how many failed");
+        // Without the quirk, data is taken as it is.
+        let plain =
+            r#"{"data":[{"url":"https://h/a.png"},{"url":"https://h/b.png"}],"metadata":{"usage":{"image_count":2}}}"#;
+        let response = parse_response(ResponseShape::OpenAi, 200, None, plain.as_bytes()).unwrap();
+        assert_eq!(response.images.len(), 2);
+        assert_eq!(response.failed, 0);
+    }
+
+    #[test]
+    fn native_partial_success_counts_the_failed_images() {
+        let body = r#"{"output":{"choices":[{"message":{"content":[{"image":"https://h/1.png"},{"image":"https://h/2.png"}]}}],
+            "task_metric":{"TOTAL":3,"SUCCEEDED":2,"FAILED":1}},"usage":{"image_count":2}}"#;
+        let response = parse_response(ResponseShape::Native, 200, None, body.as_bytes()).unwrap();
+        assert_eq!((response.images.len(), response.failed), (2, 1));
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl JobCard {
             JobEvent::Failed { error, .. } => CardState::Failed(error.clone()),
             JobEvent::Cancelled(_) => CardState::Cancelled,
             // A note while the job runs, not a change of state.
-            JobEvent::ReferenceAdjusted { .. } => return,
+            JobEvent::ReferenceAdjusted { .. } | JobEvent::SomeImagesFailed { .. } => return,
         };
     }
 }

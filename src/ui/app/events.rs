@@ -18,6 +18,11 @@ impl PictorApp {
         let id = match &event {
             JobEvent::Queued(id) | JobEvent::Started(id) | JobEvent::Cancelled(id) => *id,
             JobEvent::Retrying { id, .. } | JobEvent::Finished { id, .. } | JobEvent::Failed { id, .. } => *id,
+            JobEvent::SomeImagesFailed { failed, .. } => {
+                let text = t!("job.some_failed", locale = self.locale(), count = failed).into_owned();
+                self.notify(text);
+                return;
+            }
             JobEvent::ReferenceAdjusted { position, what, .. } => {
                 let text = t!(
                     "job.reference_adjusted",
