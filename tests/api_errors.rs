@@ -202,13 +202,8 @@ async fn quota() {
     ))
     .await;
     assert_eq!(err.kind, ErrorKind::Quota);
-    let err = error_for(Reply::error(
-        429,
-        "Throttling.AllocationQuota: quota exceeded",
-        json!(429),
-    ))
-    .await;
-    assert_eq!(err.kind, ErrorKind::Quota, "429 with quota is not retried");
+    let err = error_for(Reply::error(429, "insufficient_quota: balance used up", json!(429))).await;
+    assert_eq!(err.kind, ErrorKind::Quota, "429 with an exhausted quota is not retried");
 }
 
 #[tokio::test]
@@ -487,4 +482,46 @@ async fn missing_key_is_an_auth_error_before_any_request() {
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Auth);
     assert!(s.fake.seen().is_empty());
+}
+
+#[tokio::test]
+async fn the_per_minute_allocation_quota_is_retried_with_backoff_and_then_succeeds() {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let s = setup(Provider::AppleRouter, fast_config(), move |_, fake| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+            // No Retry-After: the client backs off on its own (10 ms, then 20 ms here).
+            Reply::error(
+                429,
+                "Allocated quota exceeded, please retry later.",
+                json!("Throttling.AllocationQuota"),
+            )
+        } else {
+            Reply::Json(200, openai_success(&fake.png_link("later", sample_png(8, 8, 5))))
+        }
+    })
+    .await;
+    let events = std::sync::Mutex::new(Vec::new());
+    let stored = s
+        .generator
+        .generate(&request("x"), &CancellationToken::new(), &|e: ClientEvent| {
+            events.lock().unwrap().push(e)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(s.fake.api_requests().len(), 3, "two refusals, then the image");
+    let delays: Vec<Duration> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::RetryScheduled { delay, .. } => Some(*delay),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        delays,
+        vec![Duration::from_millis(10), Duration::from_millis(20)],
+        "backoff doubles"
+    );
 }

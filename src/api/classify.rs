@@ -16,9 +16,17 @@ const MODERATION: &[&str] = &[
     "ipinfringementsuspect",
 ];
 
-/// Codes that look like quota but are plain rate limits (`Throttling.RateQuota`,
-/// `Throttling.BurstRate`); they must win over the generic "quota" needle.
-const RATE_LIMIT_DESPITE_QUOTA: &[&str] = &["ratequota", "burstrate"];
+/// Codes that look like quota but are rate limits that clear by themselves
+/// (`Throttling.RateQuota`, `Throttling.BurstRate`, and the per-minute
+/// `Throttling.AllocationQuota` / "Allocated quota exceeded", contract §8); they must win
+/// over the generic "quota" needle, so they are retried with backoff.
+const RATE_LIMIT_DESPITE_QUOTA: &[&str] = &[
+    "ratequota",
+    "burstrate",
+    "allocationquota",
+    "allocated quota",
+    "increased too quickly",
+];
 
 /// Balance, quota or account standing.
 const QUOTA: &[&str] = &[
@@ -56,6 +64,9 @@ const MODEL_UNAVAILABLE: &[&str] = &[
 
 /// Too many requests.
 const RATE_LIMITED: &[&str] = &["throttling", "rate limit", "ratelimit", "too many requests"];
+
+/// The request timed out at the service (`RequestTimeOut`, HTTP 408).
+const TIMEOUT: &[&str] = &["requesttimeout"];
 
 /// The settings were rejected.
 const INVALID_REQUEST: &[&str] = &["invalidparameter", "size does not match", "num_images_per_prompt"];
@@ -95,6 +106,8 @@ fn classify_by_text(haystack: &str) -> Option<ErrorKind> {
         Some(ErrorKind::ModelUnavailable)
     } else if has(RATE_LIMITED) {
         Some(ErrorKind::RateLimited)
+    } else if has(TIMEOUT) {
+        Some(ErrorKind::Timeout)
     } else if has(INVALID_REQUEST) {
         Some(ErrorKind::InvalidRequest)
     } else if has(SERVER) {
@@ -109,6 +122,7 @@ fn classify_by_status(status: u16) -> ErrorKind {
     match status {
         401 => ErrorKind::Auth,
         402 => ErrorKind::Quota,
+        408 => ErrorKind::Timeout,
         429 => ErrorKind::RateLimited,
         status if GATEWAY_STATUSES.contains(&status) => ErrorKind::Gateway,
         500..=599 => ErrorKind::Server,
@@ -117,17 +131,39 @@ fn classify_by_status(status: u16) -> ErrorKind {
     }
 }
 
+/// Codes whose meaning the service's own message leaves unclear, with the sentence a
+/// person needs (contract §5 and §8).
+const HEADLINES: &[(&str, &str)] = &[
+    ("ipinfringementsuspect", "possible copyrighted character or brand"),
+    (
+        "invalidparameter.datainspection",
+        "a reference image's format is not supported",
+    ),
+    ("invalidurl", "a reference image could not be read from its address"),
+    ("badrequest.toolarge", "a reference image is too large"),
+    ("unpurchased", "this model is not activated for your account"),
+    (
+        "allocationquota",
+        "the per-minute usage limit was reached; it clears within about a minute",
+    ),
+    (
+        "allocated quota",
+        "the per-minute usage limit was reached; it clears within about a minute",
+    ),
+];
+
 /// The short message a person reads for a service message: the request id removed,
-/// and for IP-infringement blocks a sentence that says what it means.
+/// and for codes whose message is unclear a sentence that says what it means.
 pub(crate) fn user_facing_message(code: &str, message: &str) -> String {
     let short = strip_request_id(message);
-    let is_ip_infringement = format!("{code}\n{message}")
-        .to_lowercase()
-        .contains("ipinfringementsuspect");
-    if !is_ip_infringement {
+    let haystack = format!("{code}\n{message}").to_lowercase();
+    let Some(headline) = HEADLINES
+        .iter()
+        .find(|(needle, _)| haystack.contains(needle))
+        .map(|(_, headline)| *headline)
+    else {
         return short;
-    }
-    let headline = "possible copyrighted character or brand";
+    };
     if short.is_empty() {
         headline.to_owned()
     } else {
@@ -314,8 +350,6 @@ mod tests {
             (403, "", "user quota is not enough"),
             (403, "insufficient_user_quota", "预扣费额度失败"),
             (403, "", "用户额度不足"),
-            (429, "Throttling.AllocationQuota", "Free allocated quota exceeded."),
-            (429, "", "Allocated quota exceeded, please increase your quota limit."),
             (401, "", "该令牌额度已用尽"),
         ] {
             assert_eq!(classify(status, code, message), ErrorKind::Quota, "{code} {message}");
@@ -474,5 +508,80 @@ mod tests {
         );
         assert!(!message.contains("request id"), "{message}");
         assert_eq!(user_facing_message("x", "plain (request id: 7)"), "plain");
+    }
+
+    #[test]
+    fn the_codes_added_in_contract_section_8_are_classified_and_explained() {
+        let cases = [
+            (
+                400,
+                "InvalidParameter.DataInspection",
+                "The media format is not supported",
+                ErrorKind::InvalidRequest,
+                "format is not supported",
+            ),
+            (
+                400,
+                "InvalidURL",
+                "url error",
+                ErrorKind::InvalidRequest,
+                "could not be read",
+            ),
+            (
+                400,
+                "BadRequest.EmptyInput",
+                "Required input parameter missing",
+                ErrorKind::InvalidRequest,
+                "",
+            ),
+            (
+                403,
+                "AccessDenied.Unpurchased",
+                "Access denied",
+                ErrorKind::ModelUnavailable,
+                "not activated",
+            ),
+            (408, "RequestTimeOut", "Request timed out", ErrorKind::Timeout, ""),
+            (
+                413,
+                "BadRequest.TooLarge",
+                "Payload too large",
+                ErrorKind::InvalidRequest,
+                "too large",
+            ),
+            (
+                429,
+                "Throttling.RateQuota",
+                "Requests rate limit exceeded",
+                ErrorKind::RateLimited,
+                "",
+            ),
+            (
+                429,
+                "Throttling",
+                "Request rate increased too quickly",
+                ErrorKind::RateLimited,
+                "",
+            ),
+            (
+                429,
+                "Throttling.AllocationQuota",
+                "Allocated quota exceeded",
+                ErrorKind::RateLimited,
+                "per-minute",
+            ),
+            (500, "InternalError.Algo", "Inner error", ErrorKind::Server, ""),
+        ];
+        for (status, code, message, kind, sentence) in cases {
+            assert_eq!(classify(status, code, message), kind, "{code}");
+            let shown = user_facing_message(code, message);
+            assert!(shown.contains(sentence), "{code}: {shown}");
+        }
+        // Through a router the code is often lost: the message alone still decides.
+        assert_eq!(
+            classify(429, "", "Allocated quota exceeded, please retry later"),
+            ErrorKind::RateLimited
+        );
+        assert_eq!(classify(408, "", "timeout"), ErrorKind::Timeout);
     }
 }

@@ -980,9 +980,15 @@ mod tests {
         let err = parse_response(ResponseShape::OpenAi, 429, delay, b"Too Many Requests").unwrap_err();
         assert_eq!(err.kind, ErrorKind::RateLimited);
         assert_eq!(err.retry_after, delay);
-        let quota = router_error("Allocated quota exceeded, please increase your quota limit.");
+        // The per-minute allocation (contract §8) clears by itself: retried with backoff.
+        let per_minute = router_error("Allocated quota exceeded, please retry later.");
+        let err = parse_response(ResponseShape::OpenAi, 429, delay, per_minute.as_bytes()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::RateLimited, "the per-minute quota clears: retried");
+        assert_eq!(err.retry_after, delay);
+        // A balance that is used up is not retried.
+        let quota = router_error("user quota is not enough (insufficient_user_quota)");
         let err = parse_response(ResponseShape::OpenAi, 429, delay, quota.as_bytes()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Quota, "429 + quota is not retryable");
+        assert_eq!(err.kind, ErrorKind::Quota, "429 + exhausted quota is not retryable");
         assert_eq!(err.retry_after, None);
     }
 
@@ -1027,8 +1033,8 @@ mod tests {
             ),
             (
                 429,
-                "Throttling.AllocationQuota: Free allocated quota exceeded.",
-                ErrorKind::Quota,
+                "Throttling.AllocationQuota: Allocated quota exceeded.",
+                ErrorKind::RateLimited,
             ),
             (429, "quota exceeded", ErrorKind::Quota),
             (
