@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::catalogue::{Catalogue, ModelGroup, ModelSpec, SizeRule};
 use crate::api::request::{
-    GenerationParams, MAX_SEED, NEGATIVE_PROMPT_LIMIT, char_count, default_size, prompt_limit, spec_for,
+    GenerationParams, MAX_SEED, NEGATIVE_PROMPT_LIMIT, Size, char_count, default_size, prompt_limit, spec_for,
 };
 
 /// How many recent prompts are remembered.
@@ -26,6 +26,8 @@ pub struct ComposeForm {
     pub seed: u32,
     /// Keep the seed between generations (else a new random one each time).
     pub seed_locked: bool,
+    /// Changing the width or height of a free size keeps the aspect ratio.
+    pub aspect_locked: bool,
     /// Images per click, 1–8 (as few requests as the model allows: several per request
     /// where it makes several).
     pub count: u32,
@@ -39,6 +41,7 @@ impl Default for ComposeForm {
             params: GenerationParams::default(),
             seed: random_seed(),
             seed_locked: false,
+            aspect_locked: false,
             count: 1,
             recent_prompts: Vec::new(),
         }
@@ -405,15 +408,46 @@ fn size_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, spec: Option
     }
 }
 
+/// Width × height within `sides`, with a lock that keeps the aspect ratio while one of
+/// them changes.
 fn free_size_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, sides: std::ops::RangeInclusive<u32>) {
+    let before = form.params.size;
     ui.horizontal(|ui| {
         let w = ui.label(t!("compose.width", locale = locale));
         ui.add(egui::DragValue::new(&mut form.params.size.width).range(sides.clone()))
             .labelled_by(w.id);
         let h = ui.label(t!("compose.height", locale = locale));
-        ui.add(egui::DragValue::new(&mut form.params.size.height).range(sides))
+        ui.add(egui::DragValue::new(&mut form.params.size.height).range(sides.clone()))
             .labelled_by(h.id);
+        let lock = if form.aspect_locked { "🔒" } else { "🔓" };
+        if ui
+            .selectable_label(form.aspect_locked, lock)
+            .on_hover_text(t!("compose.aspect_lock", locale = locale))
+            .clicked()
+        {
+            form.aspect_locked = !form.aspect_locked;
+        }
     });
+    if form.aspect_locked {
+        form.params.size = keep_aspect(before, form.params.size, &sides);
+    }
+}
+
+/// `after` with the side that did not change following the one that did, so the aspect
+/// ratio of `before` is kept (within `sides`).
+fn keep_aspect(before: Size, after: Size, sides: &std::ops::RangeInclusive<u32>) -> Size {
+    if before.width == 0 || before.height == 0 {
+        return after;
+    }
+    let ratio = f64::from(before.width) / f64::from(before.height);
+    let clamp = |v: f64| (v.round() as u32).clamp(*sides.start(), *sides.end());
+    if after.width != before.width {
+        Size::new(after.width, clamp(f64::from(after.width) / ratio))
+    } else if after.height != before.height {
+        Size::new(clamp(f64::from(after.height) * ratio), after.height)
+    } else {
+        after
+    }
 }
 
 fn seed_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
@@ -469,4 +503,30 @@ fn generate_button_ui(ui: &mut egui::Ui, form: &ComposeForm, locale: &str, block
         ui.label(RichText::new(t!("compose.shortcut", locale = locale)).small().weak());
     }
     response.clicked()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_aspect_lock_moves_the_other_side_within_the_bounds() {
+        let sides = 512..=2048;
+        let before = Size::new(1024, 1536);
+        assert_eq!(
+            keep_aspect(before, Size::new(1366, 1536), &sides),
+            Size::new(1366, 2048)
+        );
+        assert_eq!(keep_aspect(before, Size::new(1024, 768), &sides), Size::new(512, 768));
+        assert_eq!(
+            keep_aspect(before, Size::new(2048, 1536), &sides),
+            Size::new(2048, 2048),
+            "clamped"
+        );
+        assert_eq!(keep_aspect(before, before, &sides), before);
+        assert_eq!(
+            keep_aspect(Size::new(0, 10), Size::new(5, 10), &sides),
+            Size::new(5, 10)
+        );
+    }
 }
