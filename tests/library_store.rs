@@ -536,3 +536,40 @@ fn a_panicking_check_leaves_the_library_usable_and_nothing_behind() {
     assert_eq!(other.count(&Query::default()).unwrap(), 1);
     assert_eq!(other.recovery_report().orphans_restored, 0);
 }
+
+#[test]
+fn a_family_is_the_image_its_ancestors_and_its_descendants() {
+    let (_dir, library) = open_library();
+    let with_parents = |prompt: &str, parents: &[&str]| {
+        let meta = ImageMeta {
+            parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+            ..meta(prompt, "qwen-image-edit-plus", MAY_2024_MS)
+        };
+        insert_meta(&library, &meta).id
+    };
+    let root = with_parents("root", &[]);
+    let other = with_parents("other", &[]);
+    let edit = with_parents("edit", &[&root]);
+    let fusion = with_parents("fusion", &[&edit, &other]);
+    let unrelated = with_parents("unrelated", &[]);
+    let family = |id: &str| {
+        let mut prompts: Vec<String> = library
+            .query(&Query {
+                family_of: Some(id.to_owned()),
+                ..Query::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| r.meta.prompt)
+            .collect();
+        prompts.sort();
+        prompts
+    };
+    // A sibling parent of a descendant ("other") is not of this family.
+    assert_eq!(family(&edit), vec!["edit", "fusion", "root"]);
+    assert_eq!(family(&root), vec!["edit", "fusion", "root"]);
+    assert_eq!(family(&fusion), vec!["edit", "fusion", "other", "root"]);
+    assert_eq!(family(&unrelated), vec!["unrelated"]);
+    assert_eq!(library.children(&root).unwrap(), vec![edit.clone()]);
+    assert_eq!(library.children(&other).unwrap(), vec![fusion]);
+}

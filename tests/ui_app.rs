@@ -560,4 +560,15 @@ fn edit_from_the_viewer_puts_the_image_in_the_strip_and_the_new_image_links_back
     }
     harness.get_by_label("Made from");
     assert!(harness.query_all_by_label("Image 1").count() >= 1);
+
+    // "Show its family": the gallery narrows to the two, and a chip brings the rest back.
+    harness.get_by_label("Show its family").click();
+    step_until(&mut harness, "family shown", |app| {
+        !app.gallery_loading() && app.viewer_image().is_none()
+    });
+    assert_eq!(harness.state().gallery_records().len(), 2);
+    harness.get_by_label("One image's family ×").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "all again", |app| !app.gallery_loading());
+    assert!(harness.query_by_label("One image's family ×").is_none());
 }

@@ -23,6 +23,9 @@ pub struct Query {
     pub until_ms: Option<i64>,
     /// `true` = only trashed images, `false` = only live ones.
     pub trash: bool,
+    /// Only this image's family: it, the images it was made from (and theirs), and the
+    /// images made from it (and theirs).
+    pub family_of: Option<String>,
     /// At most this many images.
     pub limit: Option<usize>,
     /// Skip this many images first (for paging).
@@ -69,6 +72,15 @@ impl Filter {
         }
         if let Some(until) = query.until_ms {
             filter.add("created_ms < ?", [Value::Integer(until)]);
+        }
+        if let Some(id) = &query.family_of {
+            filter.add(
+                "id IN (WITH RECURSIVE \
+                   up(id) AS (SELECT ? UNION SELECT lineage.parent FROM lineage JOIN up ON lineage.child = up.id), \
+                   down(id) AS (SELECT ? UNION SELECT lineage.child FROM lineage JOIN down ON lineage.parent = down.id) \
+                 SELECT id FROM up UNION SELECT id FROM down)",
+                [Value::Text(id.clone()), Value::Text(id.clone())],
+            );
         }
         filter.add_search(&query.search);
         filter

@@ -97,6 +97,7 @@ impl Gallery {
             || self.query.favorites_only
             || !self.query.search.trim().is_empty()
             || self.query.model.is_some()
+            || self.query.family_of.is_some()
         {
             return;
         }
@@ -355,6 +356,19 @@ fn cell_ui(
                 ui.visuals().weak_text_color(),
             );
         }
+    }
+    if !record.meta.parents.is_empty() {
+        // Made from other images: a small badge in the top-left corner.
+        let centre = rect.left_top() + egui::vec2(12.0, 12.0);
+        painter.circle_filled(centre, 7.0, ui.visuals().selection.bg_fill);
+        painter.circle_stroke(centre, 7.0, egui::Stroke::new(1.0, Color32::WHITE));
+        painter.text(
+            centre,
+            egui::Align2::CENTER_CENTER,
+            record.meta.parents.len().to_string(),
+            egui::FontId::proportional(10.0),
+            Color32::WHITE,
+        );
     }
     if record.favorite {
         painter.text(

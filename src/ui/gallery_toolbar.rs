@@ -113,6 +113,16 @@ pub fn gallery_toolbar_ui(ui: &mut egui::Ui, state: ToolbarState<'_>, locale: &s
             query.favorites_only = !query.favorites_only;
             actions.push(ToolbarAction::QueryChanged);
         }
+        // One image's family is shown: a chip that says so and clears it.
+        if query.family_of.is_some()
+            && ui
+                .selectable_label(true, t!("gallery.family_only", locale = locale))
+                .on_hover_text(t!("gallery.family_clear", locale = locale))
+                .clicked()
+        {
+            query.family_of = None;
+            actions.push(ToolbarAction::QueryChanged);
+        }
         let any_model = t!("gallery.all_models", locale = locale).into_owned();
         let model_label = ui.label(t!("gallery.model", locale = locale));
         egui::ComboBox::from_id_salt("gallery-model")

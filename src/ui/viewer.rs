@@ -71,6 +71,8 @@ pub enum ViewerAction {
     Edit,
     /// Open another image (from the lineage).
     OpenId(String),
+    /// Show only this image's family in the gallery.
+    ShowFamily,
 }
 
 /// An image's family: what it was made from and what was made from it.
@@ -89,8 +91,9 @@ pub type ThumbnailOf<'a> = dyn FnMut(&ImageRecord) -> Option<egui::TextureHandle
 
 /// What can be done with one image, with the translation key of its label: the
 /// viewer's buttons and the gallery's context menu.
-pub const IMAGE_ACTIONS: [(ViewerAction, &str); 7] = [
+pub const IMAGE_ACTIONS: [(ViewerAction, &str); 8] = [
     (ViewerAction::Edit, "viewer.edit"),
+    (ViewerAction::ShowFamily, "viewer.show_family"),
     (ViewerAction::UseSettings, "viewer.use_settings"),
     (ViewerAction::GenerateAgain, "viewer.generate_again"),
     (ViewerAction::SaveAs, "viewer.save_as"),

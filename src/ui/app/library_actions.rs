@@ -155,6 +155,13 @@ impl PictorApp {
             },
             ViewerAction::SaveAs => self.save_as(record.clone()),
             ViewerAction::Edit => self.edit_image(record),
+            ViewerAction::ShowFamily => {
+                self.gallery.query.family_of = Some(record.id.clone());
+                self.gallery.selected.clear();
+                self.gallery.reset_focus();
+                self.viewer = None;
+                self.refresh_gallery();
+            }
             ViewerAction::OpenId(id) => {
                 if self.gallery.records.iter().any(|r| r.id == id) {
                     self.open_viewer_by_id(&id);
