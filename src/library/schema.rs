@@ -156,4 +156,35 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Storage);
         assert!(err.message.contains("newer Pictor"), "{}", err.message);
     }
+
+    #[test]
+    fn a_version_1_library_gains_lineage_and_keeps_its_images() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1_INITIAL).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO images (id, created_ms, model, prompt, negative_prompt, size, prompt_extend, watermark, \
+             provider, params_json, file, width, height) \
+             VALUES ('01A', 1, 'qwen-image-plus', '山水', '', '1328*1328', 1, 0, 'demo', '{}', 'images/x.png', 1, 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn), current_version());
+        let images: i64 = conn
+            .query_row("SELECT count(*) FROM images", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(images, 1);
+        conn.execute(
+            "INSERT INTO lineage (child, position, parent) VALUES ('01A', 0, '01P')",
+            [],
+        )
+        .unwrap();
+        // Deleting the image deletes its lineage rows.
+        conn.execute("DELETE FROM images WHERE id = '01A'", []).unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM lineage", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+    }
 }
