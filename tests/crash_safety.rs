@@ -350,7 +350,7 @@ fn sigkilled_writers_never_lose_or_corrupt_an_image() {
          finished first), {spawned} processes, {} rows ({imported} imported), {} reported by the \
          processes, {temp_before} temp files before the final recovery, final recovery: {report:?}; \
          over all recoveries {temp_removed} temp files removed, {orphans_restored} orphans restored, \
-         {unreadable_moved} unreadable orphans removed; the final check rebuilt {rebuilt_at_end} thumbnails; {:.1} s",
+         {unreadable_moved} unreadable orphans moved aside; the final check rebuilt {rebuilt_at_end} thumbnails; {:.1} s",
         rows.len(),
         reported.len(),
         started.elapsed().as_secs_f32()
