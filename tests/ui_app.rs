@@ -572,3 +572,64 @@ fn edit_from_the_viewer_puts_the_image_in_the_strip_and_the_new_image_links_back
     step_until(&mut harness, "all again", |app| !app.gallery_loading());
     assert!(harness.query_by_label("One image's family ×").is_none());
 }
+
+/// A file dropped on the window, as the integration hands it to egui.
+#[derive(Debug)]
+struct DroppedPath(std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|err| err.to_string())
+    }
+}
+
+#[test]
+fn files_dropped_on_the_compose_panel_become_reference_images() {
+    let world = world(success);
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    harness.state_mut().form_mut().params.model = "qwen-image-2.0-pro".into();
+    harness.step();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dropped.png");
+    std::fs::write(&file, sample_png(500, 400, 3)).unwrap();
+    // The pointer is over the compose panel when the file is dropped.
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::PointerMoved(egui::pos2(150.0, 300.0)));
+    harness.step();
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(file.clone())));
+    step_until(&mut harness, "in the strip", |app| {
+        app.form_params().references.len() == 1
+    });
+    let id = harness.state().form_params().references[0].clone();
+    let record = world.library.get(&id).unwrap().unwrap();
+    assert_eq!(record.meta.prompt, "dropped", "imported into the library first");
+    assert_eq!(
+        harness.state().form_params().model,
+        "qwen-image-2.0-pro",
+        "it takes references: kept"
+    );
+    // Dropped over the gallery instead, a file is only imported.
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::PointerMoved(egui::pos2(900.0, 500.0)));
+    harness.step();
+    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(file)));
+    step_until(&mut harness, "imported", |_| {
+        world.library.count(&Query::default()).unwrap() == 2
+    });
+    harness.run_steps(3);
+    assert_eq!(harness.state().form_params().references.len(), 1);
+}

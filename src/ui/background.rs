@@ -127,10 +127,12 @@ pub enum TaskOutcome {
     },
     /// Files were imported.
     Imported {
-        /// Images stored.
-        stored: usize,
+        /// The images stored.
+        stored: Vec<ImageRecord>,
         /// Each file that failed, with why.
         failed: Vec<(PathBuf, Error)>,
+        /// They were dropped on the compose panel: they go into the reference strip.
+        to_strip: bool,
     },
     /// Pending downloads were retried.
     DownloadsRetried {
@@ -155,7 +157,8 @@ impl TaskOutcome {
             | Self::Restored { count }
             | Self::TrashEmptied { count }
             | Self::MissingRemoved { count } => *count > 0,
-            Self::Imported { stored, .. } | Self::DownloadsRetried { stored } => *stored > 0,
+            Self::Imported { stored, .. } => !stored.is_empty(),
+            Self::DownloadsRetried { stored } => *stored > 0,
             // A failed star or trash left the shown rows out of step with the library.
             Self::Failed(_) => kind.changes_rows(),
             Self::Starred { .. }

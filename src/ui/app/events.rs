@@ -194,19 +194,28 @@ impl PictorApp {
                     )),
                 }
             }
-            TaskOutcome::Imported { stored, failed } => {
+            TaskOutcome::Imported {
+                stored,
+                failed,
+                to_strip,
+            } => {
                 self.notify(t!(
                     "gallery.imported",
                     locale = locale,
-                    count = stored,
+                    count = stored.len(),
                     failed = failed.len()
                 ));
                 self.import_failures = failed
                     .iter()
                     .map(|(path, err)| format!("{}: {}", path.display(), err.user_message(locale)))
                     .collect();
-                if stored > 0 {
+                if !stored.is_empty() {
                     self.refresh_models();
+                }
+                if to_strip {
+                    for record in &stored {
+                        self.edit_image(record);
+                    }
                 }
             }
             TaskOutcome::DownloadsRetried { stored } => {

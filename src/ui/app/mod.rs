@@ -87,6 +87,8 @@ pub struct PictorApp {
     tasks: BTreeMap<TaskId, RunningTask>,
     /// One line per file of the last import that failed.
     import_failures: Vec<String>,
+    /// Where the compose panel was drawn last frame (files dropped on it become references).
+    compose_rect: Option<egui::Rect>,
     /// The lineage of the image open in the viewer, once loaded.
     lineage: Option<crate::ui::viewer::Lineage>,
     /// Library records of the images in the reference strip (for their thumbnails).
@@ -156,6 +158,7 @@ impl PictorApp {
             import_failures: Vec::new(),
             confirm_empty_trash: false,
             lineage: None,
+            compose_rect: None,
             reference_records: std::collections::HashMap::new(),
         };
         app.load_reference_records();
@@ -437,7 +440,7 @@ impl eframe::App for PictorApp {
             self.generate();
         }
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
-        egui::Panel::left("compose")
+        let compose = egui::Panel::left("compose")
             .resizable(true)
             .default_size(340.0)
             .size_range(280.0..=560.0)
@@ -458,6 +461,7 @@ impl eframe::App for PictorApp {
                     self.generate();
                 }
             });
+        self.compose_rect = Some(compose.response.rect);
         egui::CentralPanel::default_margins().show(ui, |ui| {
             if self.viewer.is_some() {
                 self.viewer_panel_ui(ui);

@@ -99,7 +99,7 @@ impl PictorApp {
         let dialogs = Arc::clone(&self.dialogs);
         let library = Arc::clone(&self.library);
         self.start_task(TaskKind::Import, move |progress| match dialogs.pick_images() {
-            Some(paths) => import_all(&library, &paths, progress),
+            Some(paths) => import_all(&library, &paths, false, progress),
             None => TaskOutcome::DialogCancelled,
         });
     }
@@ -114,30 +114,52 @@ impl PictorApp {
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         });
-        if !paths.is_empty() {
-            self.import_paths(paths);
+        if paths.is_empty() {
+            return;
         }
+        // Dropped on the compose panel: they become reference images too.
+        let to_strip = ctx
+            .input(|i| i.pointer.latest_pos())
+            .zip(self.compose_rect)
+            .is_some_and(|(pointer, panel)| panel.contains(pointer));
+        self.import_files(paths, to_strip);
     }
 
     /// Imports `paths` in the background (also used by drag and drop).
     pub fn import_paths(&mut self, paths: Vec<PathBuf>) {
+        self.import_files(paths, false);
+    }
+
+    /// Imports `paths`; with `to_strip` the stored images go into the reference strip.
+    pub fn import_files(&mut self, paths: Vec<PathBuf>, to_strip: bool) {
         let library = Arc::clone(&self.library);
-        self.start_task(TaskKind::Import, move |progress| import_all(&library, &paths, progress));
+        self.start_task(TaskKind::Import, move |progress| {
+            import_all(&library, &paths, to_strip, progress)
+        });
     }
 }
 
 /// Imports every path, reporting progress; failures are kept per file.
-fn import_all(library: &crate::library::Library, paths: &[PathBuf], progress: &TaskProgress<'_>) -> TaskOutcome {
-    let mut stored = 0;
+fn import_all(
+    library: &crate::library::Library,
+    paths: &[PathBuf],
+    to_strip: bool,
+    progress: &TaskProgress<'_>,
+) -> TaskOutcome {
+    let mut stored = Vec::new();
     let mut failed = Vec::new();
     for (index, path) in paths.iter().enumerate() {
         match transfer::import_file(library, path) {
-            Ok(_) => stored += 1,
+            Ok(record) => stored.push(record),
             Err(err) => failed.push((path.clone(), err)),
         }
         progress.report(index + 1, paths.len());
     }
-    TaskOutcome::Imported { stored, failed }
+    TaskOutcome::Imported {
+        stored,
+        failed,
+        to_strip,
+    }
 }
 
 /// The full-size pixels of a stored image, for the viewer and the clipboard.
