@@ -409,8 +409,11 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
     };
     let mut failures = 0;
     let batches = split_count(args.count, n_max(&request.params.model));
-    for (index, n) in (0u32..).zip(batches) {
-        let seed = args.seed.map(|s| s.saturating_add(index).min(MAX_SEED));
+    let mut asked = 0u32;
+    for n in batches {
+        // Image k of the whole run has seed S + k: a request starts where the last ended.
+        let seed = args.seed.map(|s| s.saturating_add(asked).min(MAX_SEED));
+        asked += n;
         let this = request.with_seed(seed).with_n(n);
         match runtime.block_on(generator.generate(&this, &cancel, &on_event)) {
             Ok(records) => {

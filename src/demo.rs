@@ -240,27 +240,29 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
             "invalid_request",
         );
     }
-    // An edit: the first reference, decoded (a data URI is all Pictor sends).
-    let first = match references.first().map(|uri| decode_data_uri(uri)) {
-        None => None,
-        Some(Ok(image)) => Some(image),
-        Some(Err(message)) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                &format!("InvalidParameter.DataInspection: {message}"),
-                "invalid_request",
-            );
+    // An edit: every reference decoded (a data URI is all Pictor sends); the first is
+    // drawn from, the last gives the size when none is asked for (as at the service).
+    let mut decoded = Vec::with_capacity(references.len());
+    for uri in &references {
+        match decode_data_uri(uri) {
+            Ok(image) => decoded.push(image),
+            Err(message) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    &format!("InvalidParameter.DataInspection: {message}"),
+                    "invalid_request",
+                );
+            }
         }
-    };
+    }
+    let last_size = decoded.last().map(|image| Size::new(image.width(), image.height()));
+    let first = decoded.into_iter().next();
     let size = match value["parameters"]["size"].as_str() {
         Some(text) => Size::parse(text).and_then(|size| match spec {
             Some(spec) => spec.check_size(&model, size),
             None => Ok(size),
         }),
-        None => Ok(first.as_ref().map_or_else(
-            || crate::api::request::default_size(&model),
-            |image| Size::new(image.width(), image.height()),
-        )),
+        None => Ok(last_size.unwrap_or_else(|| crate::api::request::default_size(&model))),
     };
     let Ok(size) = size else {
         return error_response(

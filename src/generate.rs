@@ -129,13 +129,20 @@ impl Generator {
     ) -> Result<Vec<ImageRecord>> {
         let mut stored = Vec::new();
         let mut first_error = None;
-        for source in images {
+        for (index, source) in (0u32..).zip(images) {
+            // The k-th image of a request with seed S was made with S + k.
+            let meta = ImageMeta {
+                seed: meta
+                    .seed
+                    .map(|seed| seed.saturating_add(index).min(crate::api::request::MAX_SEED)),
+                ..meta.clone()
+            };
             let bytes = match source {
                 ImageSource::Bytes(bytes) => Ok(bytes),
-                ImageSource::Url(url) => self.download_or_keep_pending(&url, meta, cancel).await,
+                ImageSource::Url(url) => self.download_or_keep_pending(&url, &meta, cancel).await,
             };
             let record = match bytes {
-                Ok(bytes) => self.store(bytes, meta.clone()).await,
+                Ok(bytes) => self.store(bytes, meta).await,
                 Err(err) => Err(err),
             };
             match record {

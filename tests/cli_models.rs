@@ -98,6 +98,8 @@ async fn three_images_at_a_free_size_come_from_one_request() {
                 "1024*1536",
                 "--count",
                 "3",
+                "--seed",
+                "5",
                 "--json",
             ],
         )
@@ -110,6 +112,10 @@ async fn three_images_at_a_free_size_come_from_one_request() {
     assert_eq!(requests.len(), 1, "one request for three images");
     assert_eq!(requests[0].json()["parameters"]["n"], 3);
     assert_eq!(requests[0].json()["parameters"]["size"], "1024*1536");
+    assert_eq!(requests[0].json()["parameters"]["seed"], 5);
+    let mut seeds: Vec<u64> = lines(&out).iter().map(|l| l["seed"].as_u64().unwrap()).collect();
+    seeds.sort_unstable();
+    assert_eq!(seeds, vec![5, 6, 7], "image k of a request with seed S has S + k");
 
     // Seven at most six per request: two requests, six and one.
     let base = fake.base_url();
@@ -130,6 +136,8 @@ async fn three_images_at_a_free_size_come_from_one_request() {
                 "2048*2048",
                 "--count",
                 "7",
+                "--seed",
+                "10",
                 "--json",
             ],
         )
@@ -143,6 +151,15 @@ async fn three_images_at_a_free_size_come_from_one_request() {
         .map(|r| r.json()["parameters"]["n"].clone())
         .collect();
     assert_eq!(ns, vec![json!(6), json!(1)]);
+    let starts: Vec<Value> = fake.api_requests()[1..]
+        .iter()
+        .map(|r| r.json()["parameters"]["seed"].clone())
+        .collect();
+    assert_eq!(
+        starts,
+        vec![json!(10), json!(16)],
+        "the second request starts after the first's six"
+    );
 }
 
 #[test]
@@ -188,7 +205,17 @@ fn the_fake_refuses_what_the_service_refuses() {
     let two_texts = json!([{"text": "x"}, {"text": "y"}]);
     assert!(violation(&body("qwen-image-plus", two_texts, json!({}))).is_some());
     assert!(violation(&body("wan2.6-t2i", text.clone(), json!({"size": "1024*1024", "n": 1}))).is_some());
-    assert!(violation(&body("wan2.6-t2i", text, json!({"size": "1280*1280", "n": 4}))).is_none());
+    assert!(violation(&body("wan2.6-t2i", text.clone(), json!({"size": "1280*1280", "n": 4}))).is_none());
+    assert!(
+        violation(&body("wan2.6-t2i", text, json!({"size": "1280*1280"}))).is_some(),
+        "Wan without n"
+    );
+    let old = |size: &str| json!({"model": "wan2.5-t2i-preview", "input": {"prompt": "x"}, "parameters": {"size": size, "n": 1}});
+    assert!(
+        violation(&old("1024*1024")).is_some(),
+        "Wan 2.5 needs about 1280² pixels"
+    );
+    assert!(violation(&old("1280*1280")).is_none());
 }
 
 #[test]
@@ -271,10 +298,10 @@ fn an_edit_with_a_file_and_a_library_id_records_both_as_parents_in_order() {
         "image 1 is the library image, by its full id"
     );
     let imported = parents[1].as_str().unwrap();
-    // The edit takes its size from the references (no --size): the demo draws the first one's.
+    // The edit takes its size from the references (no --size): the last one's, 600×400.
     assert_eq!(
         (line["width"].as_u64(), line["height"].as_u64()),
-        (Some(1664), Some(928))
+        (Some(600), Some(400))
     );
     assert_eq!(line["size"], "");
     // The listing carries the lineage too, and a plain image has none.

@@ -561,7 +561,23 @@ fn edit_from_the_viewer_puts_the_image_in_the_strip_and_the_new_image_links_back
     harness.get_by_label("Made from");
     assert!(harness.query_all_by_label("Image 1").count() >= 1);
 
-    // "Show its family": the gallery narrows to the two, and a chip brings the rest back.
+    // "Show its family": with an unrelated image in the library, the gallery narrows to
+    // the two, and a chip brings the rest back.
+    world
+        .library
+        .insert(pictor::library::NewImage {
+            meta: &pictor::metadata::ImageMeta {
+                prompt: "unrelated".into(),
+                created_ms: 1,
+                ..Default::default()
+            },
+            bytes: &sample_png(8, 8, 1),
+            extension: "png",
+            width: 8,
+            height: 8,
+            thumbnail_jpeg: &[],
+        })
+        .unwrap();
     harness.get_by_label("Show its family").click();
     step_until(&mut harness, "family shown", |app| {
         !app.gallery_loading() && app.viewer_image().is_none()
@@ -569,7 +585,9 @@ fn edit_from_the_viewer_puts_the_image_in_the_strip_and_the_new_image_links_back
     assert_eq!(harness.state().gallery_records().len(), 2);
     harness.get_by_label("One image's family ×").click();
     harness.run_steps(2);
-    step_until(&mut harness, "all again", |app| !app.gallery_loading());
+    step_until(&mut harness, "all again", |app| {
+        !app.gallery_loading() && app.gallery_records().len() == 3
+    });
     assert!(harness.query_by_label("One image's family ×").is_none());
 }
 

@@ -172,6 +172,10 @@ pub struct ModelSpec {
     pub n: ImagesPerRequest,
     /// Longest prompt, in Unicode scalar values.
     pub prompt_limit: usize,
+    /// Past this many characters the prompt is shown as long (the limit is in tokens and
+    /// only approximately known), without refusing it.
+    #[serde(default)]
+    pub prompt_warn: Option<usize>,
     /// Longest negative prompt, in Unicode scalar values.
     pub negative_limit: usize,
     /// The optional parameters it takes.

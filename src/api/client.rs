@@ -132,6 +132,11 @@ impl ApiClient {
         cancel: &CancellationToken,
         on_event: &(dyn Fn(ClientEvent) + Send + Sync),
     ) -> Result<GenerationResponse> {
+        if request.needs_reference_images() {
+            return Err(Error::invalid(
+                "the reference images were not attached to the request (Generator attaches them)",
+            ));
+        }
         let body = request.body();
         let mut attempt = 0;
         loop {

@@ -12,8 +12,8 @@ pub const NEGATIVE_PROMPT_LIMIT: usize = 500;
 /// Longest prompt sent for a model the catalogue does not know (a sanity bound: such a
 /// model has no local rule).
 pub const UNKNOWN_MODEL_PROMPT_LIMIT: usize = 10_000;
-/// Most images one request asks of a model the catalogue does not know.
-pub const UNKNOWN_MODEL_N_MAX: u32 = 10;
+/// Most images one request asks of a model the catalogue does not know: no local rule.
+pub const UNKNOWN_MODEL_N_MAX: u32 = u32::MAX;
 /// Most reference images sent to a model the catalogue does not know.
 pub const UNKNOWN_MODEL_REFERENCES_MAX: u32 = 3;
 /// Largest seed the services accept.
@@ -218,6 +218,12 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
             return Err(Error::invalid(format!(
                 "{model} makes 1–{n_max} images per request; {} were asked for",
                 params.n
+            )));
+        }
+        if params.size.width == 0 || params.size.height == 0 {
+            return Err(Error::invalid(format!(
+                "size {} has a side of 0 pixels",
+                params.size.wire()
             )));
         }
         let size = match spec {

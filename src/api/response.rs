@@ -403,9 +403,11 @@ fn parse_openai_success(root: &Value) -> Result<GenerationResponse> {
     // billing all of them: the raw answer in `metadata.output` still has every one.
     let billed = integer(usage.and_then(|u| u.get("image_count"))).unwrap_or(0);
     if usize::try_from(billed).unwrap_or(0) > images.len() {
-        let raw = native_images(metadata.and_then(|m| m.get("output")))?;
-        if raw.len() > images.len() {
-            images = raw;
+        // A damaged raw answer must not cost the images `data` already holds.
+        match native_images(metadata.and_then(|m| m.get("output"))) {
+            Ok(raw) if raw.len() > images.len() => images = raw,
+            Ok(_) => {}
+            Err(err) => tracing::warn!("the raw answer's images are unreadable: {}", err.message),
         }
     }
     let output = metadata.and_then(|m| m.get("output"));

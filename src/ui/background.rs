@@ -223,7 +223,12 @@ pub enum AppEvent {
     /// The lineage of the image open in the viewer.
     Lineage(Result<crate::ui::viewer::Lineage, Error>),
     /// Library records of reference images (for the compose panel's strip).
-    ReferenceRecords(Result<Vec<ImageRecord>, Error>),
+    ReferenceRecords {
+        /// The ids looked up.
+        asked: Vec<String>,
+        /// The records found among them (a live image, not one trashed since).
+        found: Result<Vec<ImageRecord>, Error>,
+    },
     /// Decoded pixels to put on the clipboard.
     Clipboard(Result<egui::ColorImage, Error>),
     /// The models known to the library (for the filter).

@@ -287,6 +287,7 @@ fn model_menu_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
 fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
     let used = char_count(form.params.prompt.trim());
     let limit = prompt_limit(&form.params.model);
+    let warn = spec_for(&form.params.model).and_then(|spec| spec.prompt_warn);
     let label = ui
         .horizontal(|ui| {
             let label = ui.label(RichText::new(t!("compose.prompt", locale = locale)).strong());
@@ -319,6 +320,11 @@ fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
             Color32::from_rgb(0xE0, 0x40, 0x40),
             t!("compose.too_long", locale = locale, used = used, limit = limit),
         );
+    } else if let Some(warn) = warn.filter(|warn| used > *warn) {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            t!("compose.long_prompt", locale = locale, used = used, warn = warn),
+        );
     }
 }
 
@@ -346,7 +352,7 @@ fn negative_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, spec: Op
 /// A model the catalogue does not know gets free width × height with no local rule.
 fn size_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, spec: Option<&ModelSpec>) {
     ui.label(RichText::new(t!("compose.size", locale = locale)).strong());
-    if !form.params.references.is_empty() {
+    if !form.params.references.is_empty() && spec.is_none_or(|spec| spec.size != SizeRule::None) {
         // With references the service can take the size from the last one.
         ui.checkbox(
             &mut form.params.size_from_reference,

@@ -46,6 +46,10 @@ fn rules(model: &str) -> Option<Rules> {
         m if m.starts_with("wan2.6-t2i") || m.starts_with("wan2.7-t2i") => {
             free((0, 0), 4, (256, 4096), (1_600_000, 1440 * 1440))
         }
+        m if m.starts_with("wan2.5-t2i") => Rules {
+            prompt_body: true,
+            ..free((0, 0), 4, (512, 1440), (1_500_000, 1440 * 1440))
+        },
         m if (m.starts_with("wan2.") || m.starts_with("wanx")) && m.contains("-t2i") => Rules {
             prompt_body: true,
             ..free((0, 0), 4, (512, 1440), (0, u64::MAX))
@@ -90,6 +94,10 @@ pub fn violation(body: &Value) -> Option<Reply> {
                 rules.references.0, rules.references.1
             ));
         }
+    }
+    // Wan's default n is 4 (billed): a body without n would be charged for four.
+    if model.starts_with("wan") && body["parameters"].get("n").is_none() {
+        return refuse("n is required (the default makes four billed images)");
     }
     let n = body["parameters"]["n"].as_u64().unwrap_or(1);
     if n == 0 || n > rules.n_max {

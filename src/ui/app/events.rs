@@ -124,14 +124,31 @@ impl PictorApp {
             },
             AppEvent::Lineage(Ok(lineage)) => self.lineage = Some(lineage),
             AppEvent::Lineage(Err(err)) => tracing::warn!("lineage unavailable: {}", err.message),
-            AppEvent::ReferenceRecords(Ok(records)) => {
-                // A reference that left the library leaves the strip too.
-                let found: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-                self.form.params.references.retain(|id| found.contains(id));
-                self.reference_records
-                    .extend(records.into_iter().map(|record| (record.id.clone(), record)));
+            AppEvent::ReferenceRecords { asked, found } => {
+                match found {
+                    Ok(records) => {
+                        for id in &asked {
+                            self.references_loading.remove(id);
+                        }
+                        // A reference looked up and gone (deleted or in the trash) leaves
+                        // the strip, and the notice says so; others are untouched.
+                        let gone: Vec<&String> = asked
+                            .iter()
+                            .filter(|id| !records.iter().any(|r| &r.id == *id))
+                            .collect();
+                        if !gone.is_empty() {
+                            self.form.params.references.retain(|id| !gone.contains(&id));
+                            let text =
+                                t!("compose.references_gone", locale = self.locale(), count = gone.len()).into_owned();
+                            self.notify(text);
+                        }
+                        self.reference_records
+                            .extend(records.into_iter().map(|record| (record.id.clone(), record)));
+                    }
+                    // Left marked as loading: not asked again (every frame) this session.
+                    Err(err) => self.notify_error(&err),
+                }
             }
-            AppEvent::ReferenceRecords(Err(err)) => self.notify_error(&err),
             AppEvent::Models(Ok(models)) => self.models = models,
             AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
         }

@@ -110,7 +110,7 @@ impl PictorApp {
             .map_or(crate::api::request::UNKNOWN_MODEL_REFERENCES_MAX, |spec| {
                 spec.references.max
             });
-        let references = &mut self.form.params.references;
+        let references = &self.form.params.references;
         if references.contains(&record.id) {
             return;
         }
@@ -119,7 +119,11 @@ impl PictorApp {
             self.notify(text);
             return;
         }
-        references.push(record.id.clone());
+        if references.is_empty() {
+            // The first reference: its size is the service's default for an edit.
+            self.form.params.size_from_reference = true;
+        }
+        self.form.params.references.push(record.id.clone());
         self.reference_records.insert(record.id.clone(), record.clone());
     }
 
@@ -193,14 +197,7 @@ impl PictorApp {
                 self.trash(vec![record.id.clone()]);
                 self.viewer = None;
                 if let Some(id) = next_id {
-                    self.viewer = Some(Viewer::new(id.clone()));
-                    if let Some(next) = self.gallery.records.iter().find(|r| r.id == id).cloned() {
-                        let library = Arc::clone(&self.library);
-                        self.background.spawn(move || AppEvent::FullImage {
-                            id,
-                            image: decode_full(&library, &next),
-                        });
-                    }
+                    self.open_viewer_by_id(&id);
                 }
             }
         }

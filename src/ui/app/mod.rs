@@ -87,6 +87,8 @@ pub struct PictorApp {
     tasks: BTreeMap<TaskId, RunningTask>,
     /// One line per file of the last import that failed.
     import_failures: Vec<String>,
+    /// Reference ids whose records are being looked up.
+    references_loading: std::collections::HashSet<String>,
     /// Where the compose panel was drawn last frame (files dropped on it become references).
     compose_rect: Option<egui::Rect>,
     /// The lineage of the image open in the viewer, once loaded.
@@ -159,6 +161,7 @@ impl PictorApp {
             confirm_empty_trash: false,
             lineage: None,
             compose_rect: None,
+            references_loading: std::collections::HashSet::new(),
             reference_records: std::collections::HashMap::new(),
         };
         app.load_reference_records();
@@ -180,18 +183,29 @@ impl PictorApp {
     }
 
     /// Reads the records of the reference strip's images (kept in the form between runs).
+    /// Looks up (off the UI thread) the strip's references whose record is not known
+    /// yet: after a start, "Use these settings" or "Generate again".
     fn load_reference_records(&mut self) {
-        let ids = self.form.params.references.clone();
-        if ids.is_empty() {
+        let asked: Vec<String> = self
+            .form
+            .params
+            .references
+            .iter()
+            .filter(|id| !self.reference_records.contains_key(*id) && !self.references_loading.contains(*id))
+            .cloned()
+            .collect();
+        if asked.is_empty() {
             return;
         }
+        self.references_loading.extend(asked.iter().cloned());
         let library = Arc::clone(&self.library);
         self.background.spawn(move || {
-            AppEvent::ReferenceRecords(
-                ids.iter()
-                    .filter_map(|id| library.get(id).transpose())
-                    .collect::<Result<Vec<_>, Error>>(),
-            )
+            let found = asked
+                .iter()
+                .filter_map(|id| library.get(id).transpose())
+                .filter(|record| record.as_ref().map_or(true, |r| r.deleted_ms.is_none()))
+                .collect::<Result<Vec<_>, Error>>();
+            AppEvent::ReferenceRecords { asked, found }
         });
     }
 
@@ -222,6 +236,7 @@ impl PictorApp {
         self.overrides.base_url = None;
         self.settings.provider = provider;
         self.follow_provider();
+        self.load_reference_records();
     }
 
     /// Re-reads the key when the provider in force is not the one the key status is for,
@@ -318,8 +333,11 @@ impl PictorApp {
         };
         // As few requests as the model allows: n images each where it makes several.
         let batches = split_count(self.form.count, n_max(&self.form.params.model));
-        for (index, n) in (0u32..).zip(batches) {
-            let mut params = self.form.params_for(index);
+        let mut asked = 0u32;
+        for n in batches {
+            // Image k of the click has seed S + k: a request starts where the last ended.
+            let mut params = self.form.params_for(asked);
+            asked += n;
             params.n = n;
             match GenerationRequest::try_from(&params) {
                 Ok(request) => self.submit(&generator, request),
