@@ -53,6 +53,29 @@ fn models_json_lists_every_model_with_its_rules() {
     assert!(String::from_utf8_lossy(&text.stdout).contains("wan2.6-t2i"));
 }
 
+/// `pictor generate PROMPT ARGS… --provider openai-compatible --base-url <fake>` on a
+/// blocking thread (the fake answers on this runtime meanwhile).
+async fn generate_through(fake: &FakeApi, dir: &std::path::Path, prompt: &str, args: &[&str]) -> std::process::Output {
+    let mut all: Vec<String> = [
+        "generate",
+        prompt,
+        "--provider",
+        "openai-compatible",
+        "--base-url",
+        &fake.base_url(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    all.extend(args.iter().map(|arg| (*arg).to_owned()));
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        run(&dir, &all)
+    })
+    .await
+    .unwrap()
+}
+
 /// A fake that refuses what the real service refuses, and otherwise answers as many
 /// images as the body's `n` asks for.
 async fn fake_answering_n() -> FakeApi {
@@ -80,32 +103,23 @@ async fn fake_answering_n() -> FakeApi {
 async fn three_images_at_a_free_size_come_from_one_request() {
     let fake = fake_answering_n().await;
     let dir = tempfile::tempdir().unwrap();
-    let base = fake.base_url();
-    let path = dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        run(
-            &path,
-            &[
-                "generate",
-                "雪山下的小镜湖",
-                "--provider",
-                "openai-compatible",
-                "--base-url",
-                &base,
-                "--model",
-                "qwen-image-2.0-pro",
-                "--size",
-                "1024*1536",
-                "--count",
-                "3",
-                "--seed",
-                "5",
-                "--json",
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let out = generate_through(
+        &fake,
+        dir.path(),
+        "雪山下的小镜湖",
+        &[
+            "--model",
+            "qwen-image-2.0-pro",
+            "--size",
+            "1024*1536",
+            "--count",
+            "3",
+            "--seed",
+            "5",
+            "--json",
+        ],
+    )
+    .await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(lines(&out).len(), 3, "every image of the answer is stored");
     let requests = fake.api_requests();
@@ -118,32 +132,23 @@ async fn three_images_at_a_free_size_come_from_one_request() {
     assert_eq!(seeds, vec![5, 6, 7], "image k of a request with seed S has S + k");
 
     // Seven at most six per request: two requests, six and one.
-    let base = fake.base_url();
-    let path = dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        run(
-            &path,
-            &[
-                "generate",
-                "x",
-                "--provider",
-                "openai-compatible",
-                "--base-url",
-                &base,
-                "--model",
-                "qwen-image-2.0",
-                "--size",
-                "2048*2048",
-                "--count",
-                "7",
-                "--seed",
-                "10",
-                "--json",
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let out = generate_through(
+        &fake,
+        dir.path(),
+        "x",
+        &[
+            "--model",
+            "qwen-image-2.0",
+            "--size",
+            "2048*2048",
+            "--count",
+            "7",
+            "--seed",
+            "10",
+            "--json",
+        ],
+    )
+    .await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(lines(&out).len(), 7);
     let ns: Vec<Value> = fake.api_requests()[1..]
@@ -370,29 +375,14 @@ async fn references_go_first_as_data_uris_and_a_large_one_is_scaled_and_said() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("wide.png");
     std::fs::write(&big, sample_png(4000, 1000, 7)).unwrap();
-    let base = fake.base_url();
-    let path = dir.path().to_path_buf();
     let big_arg = big.to_str().unwrap().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        run(
-            &path,
-            &[
-                "generate",
-                "put image 1 in a frame",
-                "--provider",
-                "openai-compatible",
-                "--base-url",
-                &base,
-                "--model",
-                "qwen-image-edit-plus",
-                "--ref",
-                &big_arg,
-                "--json",
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let out = generate_through(
+        &fake,
+        dir.path(),
+        "put image 1 in a frame",
+        &["--model", "qwen-image-edit-plus", "--ref", &big_arg, "--json"],
+    )
+    .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -434,28 +424,13 @@ async fn a_partial_success_stores_what_arrived_and_says_how_many_failed() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let base = fake.base_url();
-    let path = dir.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        run(
-            &path,
-            &[
-                "generate",
-                "four lanterns",
-                "--provider",
-                "openai-compatible",
-                "--base-url",
-                &base,
-                "--model",
-                "qwen-image-2.0-pro",
-                "--count",
-                "4",
-                "--json",
-            ],
-        )
-    })
-    .await
-    .unwrap();
+    let out = generate_through(
+        &fake,
+        dir.path(),
+        "four lanterns",
+        &["--model", "qwen-image-2.0-pro", "--count", "4", "--json"],
+    )
+    .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(lines(&out).len(), 3, "every image that arrived is stored");
