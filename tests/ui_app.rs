@@ -510,17 +510,24 @@ fn edit_from_the_viewer_puts_the_image_in_the_strip_and_the_new_image_links_back
             .is_some_and(|t| t.contains("switched to qwen-image-edit-plus"))
     );
 
-    // Prompt and Generate: the request carries the image before the text. (The viewer's
-    // own "Prompt" field is closed first, so the label is the compose panel's.)
-    harness.key_press(egui::Key::Escape);
-    harness.step();
-    harness.get_by_label("Prompt").focus();
-    harness.step();
-    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    harness.get_by_label("Prompt").type_text("把背景换成雪山");
+    // Prompt and Generate with the original still open: the request carries the image
+    // before the text, and the open viewer lists the new edit when it arrives. (The
+    // viewer has a "Prompt" of its own, so the compose prompt is set directly.)
+    harness.state_mut().form_mut().params.prompt = "把背景换成雪山".into();
     harness.step();
     harness.get_by_label("Generate").click();
     step_until(&mut harness, "edit stored", |app| app.gallery_records().len() == 2);
+    assert_eq!(harness.state().viewer_image(), Some(original.as_str()));
+    for _ in 0..200 {
+        if harness.query_by_label("Edits of this image").is_some() {
+            break;
+        }
+        harness.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    harness.get_by_label("Edits of this image");
+    harness.key_press(egui::Key::Escape);
+    harness.step();
     let body = world.fake.api_requests().last().unwrap().json();
     let content = body["input"]["messages"][0]["content"].as_array().unwrap().clone();
     // The 64×64 original is under 384 px a side: it went scaled, as a JPEG data URI.

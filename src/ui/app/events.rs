@@ -40,6 +40,13 @@ impl PictorApp {
             if images.iter().any(|image| !self.models.contains(&image.meta.model)) {
                 self.refresh_models();
             }
+            // A new edit of the image open in the viewer joins its "Edits of this image".
+            let open = self.viewer.as_ref().map(|viewer| viewer.id.clone());
+            if let Some(open) = open
+                && images.iter().any(|image| image.meta.parents.contains(&open))
+            {
+                self.reload_lineage(&open);
+            }
         }
         if let Some(card) = self.cards.iter_mut().find(|c| c.id == id) {
             card.apply(&event);

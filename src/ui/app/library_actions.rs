@@ -77,14 +77,22 @@ impl PictorApp {
         }
         self.viewer = Some(Viewer::new(record.id.clone()));
         let library = Arc::clone(&self.library);
-        let for_lineage = record.clone();
+        let id = record.id.clone();
         self.background.spawn(move || AppEvent::FullImage {
             id: record.id.clone(),
             image: decode_full(&library, &record),
         });
+        self.reload_lineage(&id);
+    }
+
+    /// Loads (again) the lineage of the image `id` shown in the gallery.
+    pub(super) fn reload_lineage(&mut self, id: &str) {
+        let Some(record) = self.gallery.records.iter().find(|r| r.id == id).cloned() else {
+            return;
+        };
         let library = Arc::clone(&self.library);
         self.background
-            .spawn(move || AppEvent::Lineage(load_lineage(&library, &for_lineage)));
+            .spawn(move || AppEvent::Lineage(load_lineage(&library, &record)));
     }
 
     /// Puts `record` in the compose panel's reference strip. A model that takes no
