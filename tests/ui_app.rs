@@ -105,6 +105,16 @@ fn step_until(harness: &mut Harness<'_, PictorApp>, what: &str, done: impl Fn(&P
     harness.step();
 }
 
+/// Steps frames until a node labelled `label` exists (or panics after 15 s).
+fn wait_for_label(harness: &mut Harness<'_, PictorApp>, label: &str) {
+    let started = Instant::now();
+    while harness.query_by_label(label).is_none() {
+        assert!(started.elapsed() < Duration::from_secs(15), "nothing labelled {label}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
 fn type_prompt(harness: &mut Harness<'_, PictorApp>, text: &str) {
     harness.get_by_label("Prompt").focus();
     harness.step();
@@ -518,14 +528,7 @@ fn edit_from_the_viewer_puts_the_image_in_the_strip_and_the_new_image_links_back
     harness.get_by_label("Generate").click();
     step_until(&mut harness, "edit stored", |app| app.gallery_records().len() == 2);
     assert_eq!(harness.state().viewer_image(), Some(original.as_str()));
-    for _ in 0..200 {
-        if harness.query_by_label("Edits of this image").is_some() {
-            break;
-        }
-        harness.step();
-        std::thread::sleep(Duration::from_millis(15));
-    }
-    harness.get_by_label("Edits of this image");
+    wait_for_label(&mut harness, "Edits of this image");
     harness.key_press(egui::Key::Escape);
     harness.step();
     let body = world.fake.api_requests().last().unwrap().json();
@@ -558,14 +561,7 @@ fn edit_from_the_viewer_puts_the_image_in_the_strip_and_the_new_image_links_back
     step_until(&mut harness, "edit open", |app| {
         app.viewer_image() == Some(edited.id.as_str())
     });
-    for _ in 0..200 {
-        if harness.query_by_label("Made from").is_some() {
-            break;
-        }
-        harness.step();
-        std::thread::sleep(Duration::from_millis(15));
-    }
-    harness.get_by_label("Made from");
+    wait_for_label(&mut harness, "Made from");
     assert!(harness.query_all_by_label("Image 1").count() >= 1);
 
     // "Show its family": with an unrelated image in the library, the gallery narrows to
