@@ -185,21 +185,27 @@ async fn another_port_on_the_same_host_is_another_origin() {
     assert_refused(outcome, &other);
 }
 
+/// An API that answers the generation POST with `status` to `/v2/images/generations`
+/// on the same origin, and succeeds there.
+async fn moved_within_the_origin(status: u16) -> Setup {
+    setup(move |seen, fake| {
+        if seen.path == OPENAI_IMAGES_PATH {
+            Reply::RedirectWith {
+                status,
+                location: "/v2/images/generations".into(),
+            }
+        } else {
+            success(fake)
+        }
+    })
+    .await
+}
+
 /// 307 and 308 within the origin keep the method, the body and the key.
 #[tokio::test]
 async fn a_same_origin_307_or_308_is_followed_with_method_and_body() {
     for status in [307, 308] {
-        let s = setup(move |seen, fake| {
-            if seen.path == OPENAI_IMAGES_PATH {
-                Reply::RedirectWith {
-                    status,
-                    location: "/v2/images/generations".into(),
-                }
-            } else {
-                success(fake)
-            }
-        })
-        .await;
+        let s = moved_within_the_origin(status).await;
         let records = generate(&s).await.expect("a same-origin redirect failed");
         assert_eq!(records.len(), 1);
         let sent = s.api.api_requests();
@@ -237,17 +243,7 @@ async fn a_same_origin_303_fetches_the_answer_with_get() {
 #[tokio::test]
 async fn a_same_origin_301_or_302_is_reported_as_a_moved_address() {
     for status in [301, 302] {
-        let s = setup(move |seen, fake| {
-            if seen.path == OPENAI_IMAGES_PATH {
-                Reply::RedirectWith {
-                    status,
-                    location: "/v2/images/generations".into(),
-                }
-            } else {
-                success(fake)
-            }
-        })
-        .await;
+        let s = moved_within_the_origin(status).await;
         let err = generate(&s).await.expect_err("a moved endpoint was followed");
         assert_eq!(err.kind, ErrorKind::Config, "{}", err.message);
         assert!(err.message.contains("/v2/images/generations"), "{}", err.message);
