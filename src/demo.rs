@@ -225,9 +225,8 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
         );
     }
     let spec = crate::api::request::spec_for(&model);
-    let allowed = spec.map_or(0..=crate::api::request::UNKNOWN_MODEL_REFERENCES_MAX, |spec| {
-        spec.references.min..=spec.references.max
-    });
+    let range = crate::api::request::references_range(&model);
+    let allowed = range.min..=range.max;
     if !allowed.contains(&u32::try_from(references.len()).unwrap_or(u32::MAX)) {
         return error_response(
             StatusCode::BAD_REQUEST,

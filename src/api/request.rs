@@ -38,6 +38,17 @@ pub fn split_count(count: u32, n_max: u32) -> Vec<u32> {
     requests
 }
 
+/// How many reference images a request to `model` must and may carry.
+pub fn references_range(model: &str) -> CountRange {
+    spec_for(model).map_or(
+        CountRange {
+            min: 0,
+            max: UNKNOWN_MODEL_REFERENCES_MAX,
+        },
+        |spec| spec.references,
+    )
+}
+
 /// Most images one request may ask of `model`.
 pub fn n_max(model: &str) -> u32 {
     spec_for(model).map_or(UNKNOWN_MODEL_N_MAX, |spec| spec.n.max)
@@ -173,13 +184,7 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
         }
         let spec = spec_for(model);
         let references = u32::try_from(params.references.len()).unwrap_or(u32::MAX);
-        let allowed = spec.map_or(
-            CountRange {
-                min: 0,
-                max: UNKNOWN_MODEL_REFERENCES_MAX,
-            },
-            |spec| spec.references,
-        );
+        let allowed = references_range(model);
         if references < allowed.min || references > allowed.max {
             return Err(Error::invalid(match (spec, allowed.max) {
                 (Some(_), 0) => format!("{model} takes no reference images; choose an edit model to edit"),

@@ -100,11 +100,7 @@ impl PictorApp {
     pub(super) fn edit_image(&mut self, record: &ImageRecord) {
         let locale = self.locale();
         let model = self.form.params.model.clone();
-        let max = crate::api::request::spec_for(&model)
-            .map_or(crate::api::request::UNKNOWN_MODEL_REFERENCES_MAX, |spec| {
-                spec.references.max
-            });
-        if max == 0 {
+        if crate::api::request::references_range(&model).max == 0 {
             self.form.params.model = EDIT_MODEL.to_owned();
             self.form.params.size_from_reference = true;
             self.notify(t!(
@@ -114,10 +110,7 @@ impl PictorApp {
                 to = EDIT_MODEL
             ));
         }
-        let max = crate::api::request::spec_for(&self.form.params.model)
-            .map_or(crate::api::request::UNKNOWN_MODEL_REFERENCES_MAX, |spec| {
-                spec.references.max
-            });
+        let max = crate::api::request::references_range(&self.form.params.model).max;
         let references = &self.form.params.references;
         if references.contains(&record.id) {
             return;
