@@ -14,6 +14,7 @@ use crate::api::request::{
     DEFAULT_MODEL, GenerationParams, GenerationRequest, MAX_SEED, Size, default_size, n_max, split_count,
 };
 use crate::api::secret::ApiKey;
+use crate::api::task::TaskStatus;
 use crate::connection::{Connection, Overrides, start_demo_server};
 use crate::error::{Error, ErrorKind, Result};
 use crate::generate::Generator;
@@ -73,7 +74,8 @@ pub enum Command {
     Delete(IdsArgs),
     /// Bring images back from the trash.
     Restore(IdsArgs),
-    /// Download images whose earlier download failed (links live 24 hours).
+    /// Download images whose earlier download failed (links live 24 hours), and collect
+    /// DashScope tasks left running by an earlier run (kept 24 hours).
     Retry,
     /// Check the library: repair what a crash left, rebuild missing thumbnails, report.
     Check(CheckArgs),
@@ -307,11 +309,25 @@ fn dispatch(overrides: &Overrides, command: Command) -> Result<i32> {
         Command::Export(args) => export(&args),
         Command::Delete(args) => trash_or_restore(&args, true),
         Command::Restore(args) => trash_or_restore(&args, false),
-        Command::Retry => retry_downloads(),
+        Command::Retry => retry(overrides),
         Command::Check(args) => check(&args),
         Command::Models(args) => models(&args),
         Command::Key { action } => key(overrides.provider.unwrap_or_default(), &action),
     }
+}
+
+/// The key for `provider` from the environment or the keyring (`None` for the demo).
+fn cli_key(provider: Provider) -> Result<Option<ApiKey>> {
+    if !provider.needs_key() {
+        return Ok(None);
+    }
+    let status = Secrets::from_environment().status(provider)?;
+    status.key.map(Some).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Auth,
+            format!("no API key for {provider}; run `pictor key set --provider {provider}` or set PICTOR_API_KEY"),
+        )
+    })
 }
 
 /// Prints an error for people (stderr) or as a JSON line (stdout).
@@ -379,18 +395,7 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
         false => None,
     };
     let client = connection.client(demo_url.as_deref())?;
-    let key = if provider.needs_key() {
-        let status = Secrets::from_environment().status(provider)?;
-        Some(status.key.ok_or_else(|| {
-            Error::new(
-                ErrorKind::Auth,
-                format!("no API key for {provider}; run `pictor key set --provider {provider}` or set PICTOR_API_KEY"),
-            )
-        })?)
-    } else {
-        None
-    };
-    let generator = Generator::new(client, key, Arc::clone(&library))?;
+    let generator = Generator::new(client, cli_key(provider)?, Arc::clone(&library))?;
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).map_err(|err| Error::storage(format!("cannot create {}", out.display()), err))?;
     }
@@ -405,7 +410,11 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
         ClientEvent::SomeImagesFailed { failed } => {
             eprintln!("{failed} image(s) of this request failed at the service (the others are stored)");
         }
-        ClientEvent::RetryScheduled { .. } => {}
+        ClientEvent::TaskCreated { task_id } if !quiet => {
+            eprintln!("task {task_id} created at the service; waiting for its images");
+        }
+        ClientEvent::TaskWaiting { status } if !quiet => eprintln!("task {}", task_status_text(status)),
+        ClientEvent::RetryScheduled { .. } | ClientEvent::TaskCreated { .. } | ClientEvent::TaskWaiting { .. } => {}
     };
     let mut failures = 0;
     let batches = split_count(args.count, n_max(&request.params.model));
@@ -557,24 +566,64 @@ fn export(args: &ExportArgs) -> Result<i32> {
     Ok(i32::from(failures > 0))
 }
 
-fn retry_downloads() -> Result<i32> {
+/// `pictor retry`: downloads whose earlier download failed (no key needed), then the
+/// asynchronous tasks created at this run's service and not yet collected (with its key).
+fn retry(overrides: &Overrides) -> Result<i32> {
     let library = open_library()?;
     let runtime = runtime()?;
-    // Only the key-less download client is used: any endpoint will do, none is contacted.
-    let client = ApiClient::new(
-        Endpoint::new(Provider::AppleRouter, None, false)?,
-        ClientConfig::default(),
-    )?;
-    let generator = Generator::downloads_only(client, Arc::clone(&library));
-    let (stored, failed) = runtime.block_on(generator.retry_pending(&CancellationToken::new()))?;
+    let connection = Connection::effective(&Settings::default(), overrides);
+    // Pending downloads need no endpoint; a provider without a base URL still gets them.
+    let client = match connection.client(None) {
+        Ok(client) => client,
+        Err(_) => ApiClient::new(
+            Endpoint::new(Provider::AppleRouter, None, false)?,
+            ClientConfig::default(),
+        )?,
+    };
+    let downloads = Generator::downloads_only(client.clone(), Arc::clone(&library));
+    let cancel = CancellationToken::new();
+    let (mut stored, mut failed) = runtime.block_on(downloads.retry_pending(&cancel))?;
+    let (tasks, elsewhere): (Vec<_>, Vec<_>) = library
+        .pending_tasks()?
+        .into_iter()
+        .partition(|task| downloads.owns_task(task));
+    if !tasks.is_empty() {
+        let generator = Generator::new(client, cli_key(connection.provider)?, Arc::clone(&library))?;
+        let on_event = |event: ClientEvent| {
+            if let ClientEvent::SomeImagesFailed { failed } = event {
+                eprintln!("{failed} image(s) of a task failed at the service (the others are stored)");
+            }
+        };
+        for task in &tasks {
+            eprintln!("resuming task {} ({})", task.task_id, task.provider);
+            match runtime.block_on(generator.resume_task(task, &cancel, &on_event)) {
+                Ok(records) => stored.extend(records),
+                Err(err) => failed.push(err),
+            }
+        }
+    }
     for record in &stored {
         println!("{}  {}", record.id, library.image_path(record).display());
     }
     for err in &failed {
         report_error(err, false, None);
     }
+    for task in &elsewhere {
+        eprintln!(
+            "task {} waits at {} ({}); run `pictor retry --provider {}` to collect it",
+            task.task_id, task.origin, task.provider, task.provider
+        );
+    }
     println!("{} saved, {} still failing", stored.len(), failed.len());
     Ok(i32::from(!failed.is_empty()))
+}
+
+/// "queued at the service" / "running at the service".
+fn task_status_text(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Pending => "queued at the service",
+        TaskStatus::Running => "running at the service",
+    }
 }
 
 /// Prints the catalogue: one line (or JSON object) per model name it lists.

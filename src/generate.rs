@@ -16,13 +16,49 @@ use crate::api::provider::Provider;
 use crate::api::request::GenerationRequest;
 use crate::api::response::{GenerationResponse, ImageSource};
 use crate::api::secret::ApiKey;
+use crate::api::task::{FAST_POLL, TASK_LIFETIME, TaskPoll, TaskStatus, poll_delay};
 use crate::error::{Error, ErrorKind, Result};
 use crate::imaging::{self, DecodeLimits};
-use crate::library::{ImageRecord, Library, NewImage, PendingDownload};
+use crate::library::{ImageRecord, Library, NewImage, PendingDownload, PendingTask};
 use crate::metadata::ImageMeta;
 
 /// How long a returned image link stays valid.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+/// Polls of a task that may fail in a row (network, gateway, rate limit) before the
+/// task is left for the next start.
+const MAX_FAILED_POLLS: u32 = 5;
+/// How long the service gets to confirm a cancelled task.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What became of an asynchronous task when the user stopped waiting for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskFate {
+    /// It was still queued and the service cancelled it (nothing is billed).
+    CancelledAtService,
+    /// It goes on at the service (it was running, or the service would not cancel it);
+    /// its images are collected at the next start or with `pictor retry`.
+    GoesOn,
+}
+
+impl TaskFate {
+    /// The message of the `cancelled` error that carries this fate.
+    fn message(self) -> &'static str {
+        match self {
+            Self::CancelledAtService => "the task was cancelled at the service",
+            Self::GoesOn => {
+                "the task goes on at the service; its images are collected at the next start or with `pictor retry`"
+            }
+        }
+    }
+
+    /// The fate a `cancelled` error from [`Generator::generate`] or
+    /// [`Generator::resume_task`] reports; `None` when no task had been created.
+    pub fn of(err: &Error) -> Option<Self> {
+        [Self::CancelledAtService, Self::GoesOn]
+            .into_iter()
+            .find(|fate| err.kind == ErrorKind::Cancelled && err.message == fate.message())
+    }
+}
 
 /// Everything needed to turn a request into stored images.
 #[derive(Clone)]
@@ -74,10 +110,25 @@ impl Generator {
         } else {
             request
         };
+        if self.client.uses_task(request) {
+            return self.generate_by_task(request, cancel, on_event).await;
+        }
         let response = self
             .client
             .generate(request, self.key.as_ref(), cancel, on_event)
             .await?;
+        self.store_answer(request, response, cancel, on_event).await
+    }
+
+    /// Stores every image of a successful answer, saying first how many the service
+    /// reported as failed.
+    async fn store_answer(
+        &self,
+        request: &GenerationRequest,
+        response: GenerationResponse,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+    ) -> Result<Vec<ImageRecord>> {
         if response.failed > 0 {
             on_event(ClientEvent::SomeImagesFailed {
                 failed: response.failed,
@@ -85,6 +136,173 @@ impl Generator {
         }
         let meta = meta_for(request, &response, self.provider());
         self.store_all(response.images, &meta, cancel).await
+    }
+
+    /// Creates an asynchronous task, stores it before the first poll (its images are
+    /// paid for from here on), then follows it to its images.
+    async fn generate_by_task(
+        &self,
+        request: &GenerationRequest,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+    ) -> Result<Vec<ImageRecord>> {
+        let created = self
+            .client
+            .create_task(request, self.key.as_ref(), cancel, on_event)
+            .await?;
+        let created_ms = ImageMeta::now_ms();
+        let request_json = serde_json::to_string(request)
+            .map_err(|err| Error::new(ErrorKind::Storage, format!("cannot record the task's request: {err}")))?;
+        let mut task = PendingTask {
+            id: 0,
+            origin: self.origin(),
+            provider: self.provider().name().to_owned(),
+            task_id: created.task_id.clone(),
+            request_json,
+            created_ms,
+            deadline_ms: created_ms.saturating_add(millis(TASK_LIFETIME)),
+        };
+        // The demo's tasks live in its in-process server and end with it: nothing to resume.
+        if self.provider() != Provider::Demo {
+            let library = Arc::clone(&self.library);
+            let stored = task.clone();
+            match blocking(move || library.add_task(&stored)).await {
+                Ok(id) => task.id = id,
+                // The task runs at the service either way: follow it in this process,
+                // which only loses the resume after a restart.
+                Err(err) => tracing::warn!(kind = %err.kind, "the task could not be recorded: {}", err.message),
+            }
+        }
+        on_event(ClientEvent::TaskCreated {
+            task_id: created.task_id,
+        });
+        self.follow_task(&task, request, FAST_POLL, cancel, on_event).await
+    }
+
+    /// Whether `task` was created at this generator's service (so it is polled here,
+    /// with this key).
+    pub fn owns_task(&self, task: &PendingTask) -> bool {
+        task.origin == self.origin() && task.provider == self.provider().name()
+    }
+
+    /// Follows a stored task (after a restart, or `pictor retry`) to its images, polling
+    /// at once. Never creates a task: the stored one is already paid for.
+    pub async fn resume_task(
+        &self,
+        task: &PendingTask,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+    ) -> Result<Vec<ImageRecord>> {
+        if !self.owns_task(task) {
+            return Err(Error::config(format!(
+                "the task {} belongs to {} at {}, not to the service in use",
+                task.task_id, task.provider, task.origin
+            )));
+        }
+        let request = match task_request(task) {
+            Ok(request) => request,
+            Err(err) => {
+                self.forget_task(task).await;
+                return Err(err);
+            }
+        };
+        self.follow_task(task, &request, Duration::ZERO, cancel, on_event).await
+    }
+
+    /// Polls `task` (first after `first_delay`, then on the contract's schedule) until
+    /// it finishes, ends, or this process stops following it; stores its images.
+    async fn follow_task(
+        &self,
+        task: &PendingTask,
+        request: &GenerationRequest,
+        first_delay: Duration,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+    ) -> Result<Vec<ImageRecord>> {
+        let mut delay = first_delay;
+        let mut status = TaskStatus::Pending;
+        let mut failed_polls = 0;
+        loop {
+            if sleep_or_cancel(delay, cancel).await.is_err() {
+                return Err(self.stop_following(task, status).await);
+            }
+            let age = Duration::from_millis(u64::try_from(ImageMeta::now_ms() - task.created_ms).unwrap_or(0));
+            delay = poll_delay(age);
+            match self.client.poll_task(&task.task_id, self.key.as_ref(), cancel).await {
+                Ok(TaskPoll::Waiting(now)) => {
+                    status = now;
+                    failed_polls = 0;
+                    on_event(ClientEvent::TaskWaiting { status });
+                }
+                Ok(TaskPoll::Finished(response)) => {
+                    let result = self.store_answer(request, response, cancel, on_event).await;
+                    // A full disk may clear; the task's links stay valid until it expires.
+                    if result.as_ref().err().is_none_or(|err| err.kind != ErrorKind::Storage) {
+                        self.forget_task(task).await;
+                    }
+                    return result;
+                }
+                Ok(TaskPoll::Ended(err)) => {
+                    self.forget_task(task).await;
+                    return Err(err);
+                }
+                Err(err) if err.kind == ErrorKind::Cancelled => return Err(self.stop_following(task, status).await),
+                Err(err) if transient_poll_error(&err) && failed_polls < MAX_FAILED_POLLS => {
+                    failed_polls += 1;
+                    tracing::info!(kind = %err.kind, failed_polls, "a task poll failed; polling again");
+                    delay = err.retry_after.map_or(delay, |after| after.max(delay));
+                }
+                Err(err) => {
+                    return Err(Error {
+                        message: format!(
+                            "{}; the task is kept and resumes at the next start or with `pictor retry`",
+                            err.message
+                        ),
+                        ..err
+                    });
+                }
+            }
+        }
+    }
+
+    /// The user stopped waiting for `task`. A task still queued is cancelled at the
+    /// service (then forgotten); one already running, or one the service would not
+    /// cancel, is kept to be collected later. Returns the `cancelled` error saying which.
+    async fn stop_following(&self, task: &PendingTask, status: TaskStatus) -> Error {
+        if status == TaskStatus::Pending {
+            let asked = tokio::time::timeout(
+                CANCEL_TIMEOUT,
+                self.client.cancel_task(&task.task_id, self.key.as_ref()),
+            );
+            match asked.await {
+                Ok(Ok(())) => {
+                    self.forget_task(task).await;
+                    return Error::new(ErrorKind::Cancelled, TaskFate::CancelledAtService.message());
+                }
+                Ok(Err(err)) => {
+                    tracing::info!(kind = %err.kind, "the service did not cancel the task: {}", err.message)
+                }
+                Err(_) => tracing::info!("the service did not answer the cancel in time"),
+            }
+        }
+        Error::new(ErrorKind::Cancelled, TaskFate::GoesOn.message())
+    }
+
+    /// Forgets a stored task; a failure to do so only means it is polled once more later.
+    async fn forget_task(&self, task: &PendingTask) {
+        if task.id == 0 {
+            return;
+        }
+        let library = Arc::clone(&self.library);
+        let id = task.id;
+        if let Err(err) = blocking(move || library.remove_task(id)).await {
+            tracing::warn!(kind = %err.kind, "a finished task could not be forgotten: {}", err.message);
+        }
+    }
+
+    /// The origin (`scheme://host:port`) of this generator's service.
+    fn origin(&self) -> String {
+        self.client.endpoint().url.origin().ascii_serialization()
     }
 
     /// The request with its reference images read from the library and made ready to
@@ -168,7 +386,7 @@ impl Generator {
         match self.client.download(url, cancel).await {
             Ok(bytes) => Ok(bytes),
             Err(err) if keep_pending(&err) => {
-                let deadline_ms = meta.created_ms + i64::try_from(LINK_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+                let deadline_ms = meta.created_ms.saturating_add(millis(LINK_LIFETIME));
                 let pending = PendingDownload {
                     id: 0,
                     url: url.to_owned(),
@@ -274,6 +492,38 @@ fn read_sound_image(bytes: &[u8]) -> Option<(ImageMeta, u32, u32)> {
     let found = imaging::read_meta_and_size(bytes)?;
     imaging::decode(bytes, &DecodeLimits::default()).ok()?;
     Some(found)
+}
+
+/// A duration in milliseconds, for deadlines.
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The request a stored task was created with.
+pub fn task_request(task: &PendingTask) -> Result<GenerationRequest> {
+    serde_json::from_str(&task.request_json).map_err(|err| {
+        Error::new(
+            ErrorKind::Storage,
+            format!("the stored request of task {} is unreadable: {err}", task.task_id),
+        )
+    })
+}
+
+/// Whether a failed poll is worth repeating soon: the task itself is likely fine.
+fn transient_poll_error(err: &Error) -> bool {
+    matches!(
+        err.kind,
+        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Gateway | ErrorKind::Server | ErrorKind::RateLimited
+    )
+}
+
+/// Sleeps `delay`, or returns `Err` as soon as `cancel` fires.
+async fn sleep_or_cancel(delay: Duration, cancel: &CancellationToken) -> std::result::Result<(), ()> {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => Err(()),
+        () = tokio::time::sleep(delay) => Ok(()),
+    }
 }
 
 /// Whether a failed download may succeed later (so the link is kept until it expires).

@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::client::ClientEvent;
 use crate::api::request::GenerationRequest;
+use crate::api::task::TaskStatus;
 use crate::error::{Error, ErrorKind};
-use crate::generate::Generator;
-use crate::library::ImageRecord;
+use crate::generate::{Generator, TaskFate};
+use crate::library::{ImageRecord, PendingTask};
 use crate::sync::lock;
 
 /// Identifies one job for the lifetime of the process.
@@ -54,7 +55,19 @@ pub enum JobEvent {
         error: Error,
     },
     /// The user cancelled the job.
-    Cancelled(JobId),
+    Cancelled {
+        /// The job.
+        id: JobId,
+        /// What became of the asynchronous task, when one had been created.
+        task: Option<TaskFate>,
+    },
+    /// The job's asynchronous task is queued or running at the service.
+    TaskWaiting {
+        /// The job.
+        id: JobId,
+        /// Where it stands.
+        status: TaskStatus,
+    },
     /// The service delivered only part of the images; `failed` did not come (nor are billed).
     SomeImagesFailed {
         /// The job.
@@ -125,6 +138,16 @@ impl Jobs {
 
     /// Queues one generation; returns at once.
     pub fn submit(&self, generator: Generator, request: GenerationRequest) -> JobId {
+        self.spawn(generator, Work::Generate(request))
+    }
+
+    /// Queues the collection of a task stored by an earlier run (never creating a new
+    /// one); returns at once.
+    pub fn resume(&self, generator: Generator, task: PendingTask) -> JobId {
+        self.spawn(generator, Work::Resume(task))
+    }
+
+    fn spawn(&self, generator: Generator, work: Work) -> JobId {
         let id = JobId(self.next_id.fetch_add(1, Ordering::SeqCst));
         let cancel = CancellationToken::new();
         lock(&self.cancels).insert(id, cancel.clone());
@@ -136,11 +159,14 @@ impl Jobs {
         let slots = Arc::clone(&self.slots);
         let cancels = Arc::clone(&self.cancels);
         self.runtime.spawn(async move {
-            let outcome = run_job(id, &generator, &request, &slots, &cancel, &reporter).await;
+            let outcome = run_job(id, &generator, &work, &slots, &cancel, &reporter).await;
             lock(&cancels).remove(&id);
             reporter.send(match outcome {
                 Ok(images) => JobEvent::Finished { id, images },
-                Err(err) if err.kind == ErrorKind::Cancelled => JobEvent::Cancelled(id),
+                Err(err) if err.kind == ErrorKind::Cancelled => JobEvent::Cancelled {
+                    id,
+                    task: TaskFate::of(&err),
+                },
                 Err(error) => JobEvent::Failed { id, error },
             });
         });
@@ -170,10 +196,18 @@ impl Reporter {
     }
 }
 
+/// What a job does.
+enum Work {
+    /// Sends a request and stores its images.
+    Generate(GenerationRequest),
+    /// Collects a task an earlier run created.
+    Resume(PendingTask),
+}
+
 async fn run_job(
     id: JobId,
     generator: &Generator,
-    request: &GenerationRequest,
+    work: &Work,
     slots: &Semaphore,
     cancel: &CancellationToken,
     reporter: &Reporter,
@@ -189,6 +223,11 @@ async fn run_job(
         ClientEvent::ReferenceAdjusted { position, what } => {
             reporter.send(JobEvent::ReferenceAdjusted { id, position, what });
         }
+        ClientEvent::TaskWaiting { status } => reporter.send(JobEvent::TaskWaiting { id, status }),
+        ClientEvent::TaskCreated { task_id } => tracing::info!(job = id.0, %task_id, "task created"),
     };
-    generator.generate(request, cancel, &on_event).await
+    match work {
+        Work::Generate(request) => generator.generate(request, cancel, &on_event).await,
+        Work::Resume(task) => generator.resume_task(task, cancel, &on_event).await,
+    }
 }

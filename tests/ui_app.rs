@@ -254,7 +254,7 @@ fn a_slow_job_can_be_cancelled() {
     // The card turns Cancelled only when the job itself ended with a cancel; without one
     // the stalled request would run for the 300 s timeout, far past step_until's 15 s.
     step_until(&mut harness, "cancelled", |app| {
-        matches!(app.job_cards()[0].state, CardState::Cancelled)
+        matches!(app.job_cards()[0].state, CardState::Cancelled { task: None })
     });
     assert_eq!(world.fake.api_requests().len(), 1);
     // The request was dropped, not left running: the server sees the connection closed.
@@ -653,4 +653,74 @@ fn files_dropped_on_the_compose_panel_become_reference_images() {
     });
     harness.run_steps(3);
     assert_eq!(harness.state().form_params().references.len(), 1);
+}
+
+#[test]
+fn a_task_left_running_by_an_earlier_session_is_collected_at_start_with_its_own_card() {
+    let tasks = support::tasks::FakeTasks::new();
+    let answering = tasks.clone();
+    let world = world(move |seen, fake| {
+        answering
+            .handle(seen, fake)
+            .unwrap_or_else(|| Reply::Json(404, json!({"code": "NotFound", "message": "no such path"})))
+    });
+    world
+        .store
+        .set(Provider::Dashscope, &ApiKey::new("sk-ui-task-2222").unwrap())
+        .unwrap();
+    // What an earlier session stored right after creating the task, before it was closed.
+    let params = pictor::api::request::GenerationParams {
+        model: "wan2.2-t2i-flash".into(),
+        prompt: "campfire under stars".into(),
+        size: pictor::api::request::Size::new(1024, 1024),
+        ..Default::default()
+    };
+    let request = pictor::api::request::GenerationRequest::try_from(&params).unwrap();
+    let task_id = world.runtime.block_on(async {
+        let endpoint =
+            pictor::api::provider::Endpoint::new(Provider::Dashscope, Some(&world.fake.base_url()), false).unwrap();
+        let client = pictor::api::client::ApiClient::new(endpoint, Default::default()).unwrap();
+        let key = ApiKey::new("sk-ui-task-2222").unwrap();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        client
+            .create_task(&request, Some(&key), &cancel, &|_| {})
+            .await
+            .unwrap()
+            .task_id
+    });
+    let now = pictor::metadata::ImageMeta::now_ms();
+    world
+        .library
+        .add_task(&pictor::library::PendingTask {
+            id: 0,
+            origin: world.fake.base_url(),
+            provider: "dashscope".into(),
+            task_id,
+            request_json: serde_json::to_string(&request).unwrap(),
+            created_ms: now - 60_000,
+            deadline_ms: now + 60_000,
+        })
+        .unwrap();
+
+    let overrides = Overrides {
+        provider: Some(Provider::Dashscope),
+        base_url: Some(world.fake.base_url()),
+        allow_insecure_http: false,
+    };
+    let mut harness = start(deps(&world, overrides), None);
+    step_until(&mut harness, "the task's card finishes", |app| {
+        app.job_cards()
+            .iter()
+            .any(|card| matches!(&card.state, CardState::Done { images, .. } if images.len() == 1))
+    });
+    let card = &harness.state().job_cards()[0];
+    assert_eq!(card.request.params.prompt, "campfire under stars");
+    assert_eq!(tasks.created(), 1, "collected, not created again");
+    let stored = world.library.query(&Query::default()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].meta.revised_prompt.as_deref(),
+        Some("campfire under stars, rewritten")
+    );
+    assert!(world.library.pending_tasks().unwrap().is_empty());
 }

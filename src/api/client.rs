@@ -1,4 +1,4 @@
-//! The HTTP client: one generation request per image, bounded bodies, timeouts,
+//! The HTTP client: generation requests and DashScope tasks, bounded bodies, timeouts,
 //! cancellation, 429 retries, and image downloads that never carry the key.
 
 use std::time::Duration;
@@ -13,6 +13,7 @@ use crate::api::provider::Endpoint;
 use crate::api::request::GenerationRequest;
 use crate::api::response::{GenerationResponse, ImageSource, parse_response, parse_retry_after, redact_url};
 use crate::api::secret::ApiKey;
+use crate::api::task::{self, ASYNC_HEADER, CreatedTask, TASK_CREATE_PATH, TASKS_PATH, TaskPoll, TaskStatus};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Largest API answer read into memory.
@@ -81,6 +82,16 @@ pub enum ClientEvent {
         /// What was changed, in words.
         what: String,
     },
+    /// An asynchronous task was created and stored; its images come from polling it.
+    TaskCreated {
+        /// The service's task id.
+        task_id: String,
+    },
+    /// A poll found the task not finished yet.
+    TaskWaiting {
+        /// Queued or running.
+        status: TaskStatus,
+    },
 }
 
 /// Talks to one provider endpoint.
@@ -123,8 +134,8 @@ impl ApiClient {
         &self.endpoint
     }
 
-    /// Sends one generation request (one image), retrying on 429 as the config allows.
-    /// Never retries after a timeout or gateway error: the image may already be billed.
+    /// Sends one generation request, retrying on 429 as the config allows. Never retries
+    /// after a timeout or gateway error: the images may already be billed.
     pub async fn generate(
         &self,
         request: &GenerationRequest,
@@ -138,18 +149,135 @@ impl ApiClient {
             ));
         }
         let body = request.body();
-        let mut attempt = 0;
+        self.rate_limited(cancel, on_event, || self.generate_once(&body, key))
+            .await
+    }
+
+    /// Whether `request` runs as an asynchronous task through this client: a model that
+    /// DashScope runs only as a task, on a provider that speaks DashScope's task API.
+    pub fn uses_task(&self, request: &GenerationRequest) -> bool {
+        self.endpoint.provider.runs_tasks() && request.spec().is_some_and(|spec| spec.dashscope_task)
+    }
+
+    /// Creates an asynchronous task for `request` (contract §7), retrying on 429. The
+    /// answer is only the task's id: the images come from [`Self::poll_task`].
+    pub async fn create_task(
+        &self,
+        request: &GenerationRequest,
+        key: Option<&ApiKey>,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+    ) -> Result<CreatedTask> {
+        let body = request.body().to_string();
+        let url = self.endpoint.url_for(TASK_CREATE_PATH);
+        self.rate_limited(cancel, on_event, || async {
+            let response = self
+                .keyed(Method::POST, url.clone(), key)?
+                .header(CONTENT_TYPE, "application/json")
+                .header(ASYNC_HEADER.0, ASYNC_HEADER.1)
+                .body(body.clone())
+                .send()
+                .await
+                .map_err(transport_error)?;
+            let (status, retry_after, bytes) = self.read_answer(response).await?;
+            let created = task::parse_created(status, retry_after, &bytes);
+            match key {
+                Some(key) => created.map_err(|err| without_key(err, key)).map(|created| CreatedTask {
+                    request_id: created.request_id.map(|id| key.mask_in(&id)),
+                    ..created
+                }),
+                None => created,
+            }
+        })
+        .await
+    }
+
+    /// Asks once where the task `task_id` stands. An `Err` is this poll failing (network,
+    /// key, rate limit); a task that ended without images is [`TaskPoll::Ended`].
+    pub async fn poll_task(&self, task_id: &str, key: Option<&ApiKey>, cancel: &CancellationToken) -> Result<TaskPoll> {
+        let url = self.task_url(task_id, "")?;
+        cancellable(cancel, async {
+            let response = self
+                .keyed(Method::GET, url, key)?
+                .send()
+                .await
+                .map_err(transport_error)?;
+            let (status, retry_after, bytes) = self.read_answer(response).await?;
+            let poll = task::parse_poll(status, retry_after, &bytes);
+            match key {
+                Some(key) => match poll.map_err(|err| without_key(err, key))? {
+                    TaskPoll::Finished(answer) => answer_without_key(answer, key).map(TaskPoll::Finished),
+                    TaskPoll::Ended(err) => Ok(TaskPoll::Ended(without_key(err, key))),
+                    waiting @ TaskPoll::Waiting(_) => Ok(waiting),
+                },
+                None => poll,
+            }
+        })
+        .await
+    }
+
+    /// Asks the service to cancel the task `task_id` (possible only while it is PENDING).
+    /// `Ok` means the service confirmed it.
+    pub async fn cancel_task(&self, task_id: &str, key: Option<&ApiKey>) -> Result<()> {
+        let url = self.task_url(task_id, "/cancel")?;
+        let response = self
+            .keyed(Method::POST, url, key)?
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let (status, retry_after, bytes) = self.read_answer(response).await?;
+        let refused = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .is_some_and(|root| root.get("code").is_some_and(|code| !code.is_null()));
+        if (200..300).contains(&status) && !refused {
+            return Ok(());
+        }
+        let err = match parse_response(self.endpoint.provider.shape(), status, retry_after, &bytes) {
+            Err(err) => err,
+            Ok(_) => Error::new(ErrorKind::BadResponse, "the service did not confirm the cancel"),
+        };
+        Err(match key {
+            Some(key) => without_key(err, key),
+            None => err,
+        })
+    }
+
+    /// `{TASKS_PATH}/{task_id}{suffix}` on this endpoint; a task id that could change the
+    /// path is refused (it would be sent with the key).
+    fn task_url(&self, task_id: &str, suffix: &str) -> Result<Url> {
+        if !task::is_valid_task_id(task_id) {
+            return Err(Error::invalid(format!("“{task_id}” is not a task id")));
+        }
+        Ok(self.endpoint.url_for(&format!("{TASKS_PATH}/{task_id}{suffix}")))
+    }
+
+    /// Runs `attempt` until it is not rate limited, at most `max_retries` more times,
+    /// waiting the service's `Retry-After` or a doubling backoff in between.
+    async fn rate_limited<T, F, Fut>(
+        &self,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(ClientEvent) + Send + Sync),
+        attempt: F,
+    ) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut retries = 0;
         loop {
-            let result = cancellable(cancel, self.generate_once(&body, key)).await;
-            match result {
-                Err(err) if err.kind == ErrorKind::RateLimited && attempt < self.config.max_retries => {
-                    attempt += 1;
-                    let backoff = self.config.initial_backoff * 2u32.saturating_pow(attempt - 1);
+            match cancellable(cancel, attempt()).await {
+                Err(err) if err.kind == ErrorKind::RateLimited && retries < self.config.max_retries => {
+                    retries += 1;
+                    let backoff = self.config.initial_backoff * 2u32.saturating_pow(retries - 1);
                     let delay = err.retry_after.unwrap_or(backoff).min(self.config.max_retry_after);
-                    tracing::info!(attempt, delay_s = delay.as_secs_f32(), "rate limited; retrying");
+                    tracing::info!(
+                        attempt = retries,
+                        delay_s = delay.as_secs_f32(),
+                        "rate limited; retrying"
+                    );
                     on_event(ClientEvent::RetryScheduled {
                         delay,
-                        attempt,
+                        attempt: retries,
                         max: self.config.max_retries,
                     });
                     cancellable(cancel, async {
@@ -163,6 +291,18 @@ impl ApiClient {
         }
     }
 
+    /// The status, the parsed `Retry-After` and the bounded body of an API answer.
+    async fn read_answer(&self, response: reqwest::Response) -> Result<(u16, Option<Duration>, Vec<u8>)> {
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let bytes = read_bounded(response, self.config.max_response_bytes, ErrorKind::BadResponse).await?;
+        Ok((status, retry_after, bytes))
+    }
+
     async fn generate_once(&self, body: &serde_json::Value, key: Option<&ApiKey>) -> Result<GenerationResponse> {
         let response = self
             .keyed(Method::POST, self.endpoint.url.clone(), key)?
@@ -171,13 +311,7 @@ impl ApiClient {
             .send()
             .await
             .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let bytes = read_bounded(response, self.config.max_response_bytes, ErrorKind::BadResponse).await?;
+        let (status, retry_after, bytes) = self.read_answer(response).await?;
         let parsed = parse_response(self.endpoint.provider.shape(), status, retry_after, &bytes);
         match key {
             Some(key) => parsed

@@ -7,3 +7,4 @@ pub mod provider;
 pub mod request;
 pub mod response;
 pub mod secret;
+pub mod task;

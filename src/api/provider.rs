@@ -78,6 +78,13 @@ impl Provider {
         }
     }
 
+    /// Whether models that DashScope runs only as asynchronous tasks go through its task
+    /// API here (DashScope itself, and the demo that imitates it). Routers poll for the
+    /// client and answer as one long request.
+    pub fn runs_tasks(self) -> bool {
+        matches!(self, Self::Dashscope | Self::DashscopeIntl | Self::Demo)
+    }
+
     /// Whether requests need an API key (the demo needs none).
     pub fn needs_key(self) -> bool {
         self != Self::Demo
@@ -151,6 +158,15 @@ impl Endpoint {
         url.set_fragment(None);
         Ok(Self { provider, url })
     }
+
+    /// The URL of another API `path` on the same service: the same origin and the same
+    /// path prefix as the base URL (used for the task API).
+    pub fn url_for(&self, path: &str) -> Url {
+        let prefix = self.url.path().strip_suffix(self.provider.path()).unwrap_or_default();
+        let mut url = self.url.clone();
+        url.set_path(&format!("{prefix}{path}"));
+        url
+    }
 }
 
 /// Whether the URL's host is a loopback address or `localhost`.
@@ -185,6 +201,20 @@ mod tests {
         assert_eq!(e.url.as_str(), format!("http://127.0.0.1:8080{DASHSCOPE_PATH}"));
         let e = Endpoint::new(Provider::OpenaiCompatible, Some("https://router.example/proxy"), false).unwrap();
         assert_eq!(e.url.as_str(), "https://router.example/proxy/v1/images/generations");
+    }
+
+    #[test]
+    fn other_api_paths_keep_the_origin_and_the_prefix() {
+        let e = Endpoint::new(Provider::Dashscope, Some("https://proxy.example/ds/"), false).unwrap();
+        assert_eq!(
+            e.url_for("/api/v1/tasks/abc").as_str(),
+            "https://proxy.example/ds/api/v1/tasks/abc"
+        );
+        let plain = Endpoint::new(Provider::Dashscope, None, false).unwrap();
+        assert_eq!(
+            plain.url_for("/api/v1/tasks/abc").as_str(),
+            "https://dashscope.aliyuncs.com/api/v1/tasks/abc"
+        );
     }
 
     #[test]

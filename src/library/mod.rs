@@ -25,6 +25,7 @@ mod record;
 mod recovery;
 mod schema;
 mod store;
+mod tasks;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -46,6 +47,7 @@ pub use pending::PendingDownload;
 pub use query::Query;
 pub use record::{ImageRecord, NewImage};
 pub use recovery::{RecoveryReport, png_size_reader};
+pub use tasks::PendingTask;
 
 /// How long a write waits for another process's write to finish before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -82,8 +82,23 @@ CREATE TRIGGER lineage_on_delete AFTER DELETE ON images BEGIN
 END;
 "#;
 
+/// Version 3: asynchronous tasks created at the service and not yet collected, so a
+/// restart resumes them (their images are already paid for) until they expire.
+const V3_PENDING_TASKS: &str = r#"
+CREATE TABLE pending_tasks (
+    id           INTEGER PRIMARY KEY,
+    origin       TEXT    NOT NULL,
+    provider     TEXT    NOT NULL,
+    task_id      TEXT    NOT NULL,
+    request_json TEXT    NOT NULL,
+    created_ms   INTEGER NOT NULL,
+    deadline_ms  INTEGER NOT NULL,
+    UNIQUE (origin, task_id)
+);
+"#;
+
 /// The migration steps in order; the schema version is the number of steps applied.
-const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_LINEAGE];
+const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_LINEAGE, V3_PENDING_TASKS];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {
@@ -132,12 +147,12 @@ mod tests {
         assert_eq!(user_version(&conn), current_version());
         let tables: i64 = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name IN ('images', 'images_fts', 'pending_downloads')",
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('images', 'images_fts', 'pending_downloads', 'pending_tasks')",
                 [],
                 |row| row.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 3);
+        assert_eq!(tables, 4);
     }
 
     #[test]

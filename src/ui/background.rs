@@ -233,6 +233,8 @@ pub enum AppEvent {
     Clipboard(Result<egui::ColorImage, Error>),
     /// The models known to the library (for the filter).
     Models(Result<Vec<String>, Error>),
+    /// Asynchronous tasks an earlier session left running at a service.
+    PendingTasks(Result<Vec<crate::library::PendingTask>, Error>),
 }
 
 /// Reports a task's progress from its worker thread.

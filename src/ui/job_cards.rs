@@ -6,7 +6,9 @@ use egui::{Color32, RichText};
 use rust_i18n::t;
 
 use crate::api::request::GenerationRequest;
+use crate::api::task::TaskStatus;
 use crate::error::Error;
+use crate::generate::TaskFate;
 use crate::jobs::{JobEvent, JobId};
 use crate::library::ImageRecord;
 
@@ -19,6 +21,8 @@ pub enum CardState {
     Running {
         /// When the request started.
         since: Instant,
+        /// For an asynchronous task, where it stands at the service.
+        task: Option<TaskStatus>,
     },
     /// Rate limited; retried at `at`.
     Retrying {
@@ -39,7 +43,10 @@ pub enum CardState {
     /// Failed.
     Failed(Error),
     /// Cancelled by the user.
-    Cancelled,
+    Cancelled {
+        /// What became of a task already created at the service.
+        task: Option<TaskFate>,
+    },
 }
 
 /// One job as the UI shows it.
@@ -65,12 +72,19 @@ impl JobCard {
     /// Applies an event about this job.
     pub fn apply(&mut self, event: &JobEvent) {
         let since = match self.state {
-            CardState::Running { since } | CardState::Retrying { since, .. } => since,
+            CardState::Running { since, .. } | CardState::Retrying { since, .. } => since,
             _ => Instant::now(),
         };
         self.state = match event {
             JobEvent::Queued(_) => CardState::Queued,
-            JobEvent::Started(_) => CardState::Running { since: Instant::now() },
+            JobEvent::Started(_) => CardState::Running {
+                since: Instant::now(),
+                task: None,
+            },
+            JobEvent::TaskWaiting { status, .. } => CardState::Running {
+                since,
+                task: Some(*status),
+            },
             JobEvent::Retrying { delay, attempt, .. } => CardState::Retrying {
                 since,
                 at: Instant::now() + *delay,
@@ -81,7 +95,7 @@ impl JobCard {
                 took: since.elapsed(),
             },
             JobEvent::Failed { error, .. } => CardState::Failed(error.clone()),
-            JobEvent::Cancelled(_) => CardState::Cancelled,
+            JobEvent::Cancelled { task, .. } => CardState::Cancelled { task: *task },
             // A note while the job runs, not a change of state.
             JobEvent::ReferenceAdjusted { .. } | JobEvent::SomeImagesFailed { .. } => return,
         };
@@ -142,9 +156,15 @@ fn card_ui(
                 cancel_button_ui(ui, card.id, locale, actions);
             });
         }
-        CardState::Running { since } => {
+        CardState::Running { since, task } => {
+            let seconds = since.elapsed().as_secs();
+            let text = match task {
+                None => t!("job.running", locale = locale, seconds = seconds),
+                Some(TaskStatus::Pending) => t!("job.task_pending", locale = locale, seconds = seconds),
+                Some(TaskStatus::Running) => t!("job.task_running", locale = locale, seconds = seconds),
+            };
             ui.horizontal(|ui| {
-                ui.label(t!("job.running", locale = locale, seconds = since.elapsed().as_secs()));
+                ui.label(text);
                 cancel_button_ui(ui, card.id, locale, actions);
             });
         }
@@ -209,7 +229,15 @@ fn card_ui(
                 }
             });
         }
-        CardState::Cancelled => {
+        CardState::Cancelled { task } => {
+            let note = match task {
+                Some(TaskFate::CancelledAtService) => Some(t!("job.task_cancelled_at_service", locale = locale)),
+                Some(TaskFate::GoesOn) => Some(t!("job.task_goes_on", locale = locale)),
+                None => None,
+            };
+            if let Some(note) = note {
+                ui.label(RichText::new(note).small().weak());
+            }
             ui.horizontal(|ui| {
                 ui.label(RichText::new(t!("job.cancelled", locale = locale)).weak());
                 if ui.small_button(t!("job.retry", locale = locale)).clicked() {

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod contract;
+pub mod tasks;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -541,7 +542,7 @@ pub fn demo_generate_args(prompt: &str, count: u32) -> Vec<String> {
         "--provider",
         "demo",
         "--model",
-        "wan2.2-t2i-flash",
+        "qwen-image-2.0",
         "--size",
         "512*512",
         "--json",

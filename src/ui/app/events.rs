@@ -16,8 +16,12 @@ use crate::ui::key_dialog::KeyDialog;
 impl PictorApp {
     pub(super) fn handle_job_event(&mut self, event: JobEvent) {
         let id = match &event {
-            JobEvent::Queued(id) | JobEvent::Started(id) | JobEvent::Cancelled(id) => *id,
-            JobEvent::Retrying { id, .. } | JobEvent::Finished { id, .. } | JobEvent::Failed { id, .. } => *id,
+            JobEvent::Queued(id) | JobEvent::Started(id) => *id,
+            JobEvent::Cancelled { id, .. }
+            | JobEvent::TaskWaiting { id, .. }
+            | JobEvent::Retrying { id, .. }
+            | JobEvent::Finished { id, .. }
+            | JobEvent::Failed { id, .. } => *id,
             JobEvent::SomeImagesFailed { failed, .. } => {
                 let text = t!("job.some_failed", locale = self.locale(), count = failed).into_owned();
                 self.notify(text);
@@ -61,6 +65,10 @@ impl PictorApp {
             AppEvent::KeyStatus { status: Ok(status), .. } => {
                 let missing = status.key.is_none() && self.provider().needs_key();
                 self.key = Some(status);
+                // Tasks left running are collected with this provider's key, once it is known.
+                if !missing {
+                    self.look_for_pending_tasks();
+                }
                 if missing && self.key_dialog.is_none() {
                     self.key_dialog = Some(KeyDialog {
                         provider: self.provider(),
@@ -156,6 +164,8 @@ impl PictorApp {
                     Err(err) => self.notify_error(&err),
                 }
             }
+            AppEvent::PendingTasks(Ok(tasks)) => self.resume_tasks(tasks),
+            AppEvent::PendingTasks(Err(err)) => tracing::warn!("stored tasks unreadable: {}", err.message),
             AppEvent::Models(Ok(models)) => self.models = models,
             AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
         }

@@ -10,6 +10,7 @@ use crate::library::{ImageRecord, Library};
 use crate::ui::background::{AppEvent, TaskKind, TaskOutcome, TaskProgress};
 use crate::ui::gallery::GalleryAction;
 use crate::ui::gallery_toolbar::ToolbarAction;
+use crate::ui::job_cards::{CardState, JobCard};
 use crate::ui::viewer::{Viewer, ViewerAction};
 
 use super::transfers::{decode_full, show_in_folder};
@@ -61,6 +62,62 @@ impl PictorApp {
                 Err(err) => TaskOutcome::Failed(err),
             }
         });
+    }
+
+    /// Reads the tasks an earlier session left running (in the background); they come
+    /// back to [`Self::resume_tasks`].
+    pub(super) fn look_for_pending_tasks(&mut self) {
+        let library = Arc::clone(&self.library);
+        self.background
+            .spawn(move || AppEvent::PendingTasks(library.pending_tasks()));
+    }
+
+    /// Collects each stored task of the service in force as a job with its own card (it
+    /// is polled, never created again). Tasks of another service wait, and a notice
+    /// says where.
+    pub(super) fn resume_tasks(&mut self, tasks: Vec<crate::library::PendingTask>) {
+        let generator = match self.generator() {
+            Ok(generator) => generator,
+            Err(err) => {
+                tracing::info!("stored tasks not resumed: {}", err.message);
+                return;
+            }
+        };
+        let locale = self.locale();
+        let (mine, elsewhere): (Vec<_>, Vec<_>) = tasks.into_iter().partition(|task| generator.owns_task(task));
+        let mut resumed = 0;
+        for task in mine {
+            if !self.resumed_tasks.insert(task.id) {
+                continue;
+            }
+            let request = match crate::generate::task_request(&task) {
+                Ok(request) => request,
+                Err(err) => {
+                    tracing::warn!("a stored task is not resumed: {}", err.message);
+                    continue;
+                }
+            };
+            let id = self.jobs.resume(generator.clone(), task);
+            self.cards.push(JobCard {
+                id,
+                request,
+                state: CardState::Queued,
+            });
+            resumed += 1;
+        }
+        if resumed > 0 {
+            self.notify(t!("tasks.resuming", locale = locale, count = resumed));
+        } else if !elsewhere.is_empty() {
+            let mut providers: Vec<&str> = elsewhere.iter().map(|task| task.provider.as_str()).collect();
+            providers.dedup();
+            let text = t!(
+                "tasks.elsewhere",
+                locale = locale,
+                count = elsewhere.len(),
+                provider = providers.join(", ")
+            );
+            self.notify(text);
+        }
     }
 
     pub(super) fn refresh_models(&mut self) {

@@ -89,6 +89,8 @@ pub struct PictorApp {
     import_failures: Vec<String>,
     /// Reference ids whose records are being looked up.
     references_loading: std::collections::HashSet<String>,
+    /// Stored tasks (row ids) already handed to a job in this session.
+    resumed_tasks: std::collections::HashSet<i64>,
     /// Where the compose panel was drawn last frame (files dropped on it become references).
     compose_rect: Option<egui::Rect>,
     /// The lineage of the image open in the viewer, once loaded.
@@ -162,6 +164,7 @@ impl PictorApp {
             lineage: None,
             compose_rect: None,
             references_loading: std::collections::HashSet::new(),
+            resumed_tasks: std::collections::HashSet::new(),
             reference_records: std::collections::HashMap::new(),
         };
         app.load_reference_records();

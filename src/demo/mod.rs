@@ -1,5 +1,5 @@
 //! The offline demo provider: an HTTP server on 127.0.0.1 that speaks the AppleRouter
-//! protocol and draws images locally, so a new user can try the whole flow (client,
+//! protocol (and DashScope's task API for the models that run as tasks) and draws images locally, so a new user can try the whole flow (client,
 //! download, ingest, library) with no key and no network.
 //!
 //! It runs for the whole session, so what it holds stays bounded: a drawn image is kept
@@ -26,6 +26,8 @@ use crate::api::request::Size;
 use crate::error::{Error, Result};
 use crate::sync::lock;
 
+mod tasks;
+
 /// Largest request body the demo accepts.
 /// Three reference images of up to 10 MB each, base64-encoded, fit (as at the service).
 const MAX_REQUEST_BYTES: usize = 48 * 1024 * 1024;
@@ -46,6 +48,7 @@ pub struct DemoServer {
 #[derive(Debug)]
 struct DemoState {
     images: Mutex<ImageStore>,
+    tasks: Mutex<tasks::TaskStore>,
     latency: Duration,
     base_url: String,
 }
@@ -103,6 +106,7 @@ impl DemoServer {
             .map_err(|err| Error::config(format!("demo server: {err}")))?;
         let state = Arc::new(DemoState {
             images: Mutex::default(),
+            tasks: Mutex::default(),
             latency,
             base_url: format!("http://{addr}"),
         });
@@ -178,6 +182,14 @@ async fn handle(state: Arc<DemoState>, request: Request<Incoming>) -> Result<Res
     let path = request.uri().path().to_owned();
     let response = match (request.method(), path.as_str()) {
         (&Method::POST, crate::api::provider::OPENAI_IMAGES_PATH) => generate(&state, request).await,
+        (&Method::POST, crate::api::task::TASK_CREATE_PATH) => tasks::create(&state, request).await,
+        (&Method::GET, p) if tasks::below_tasks(p).is_some() => {
+            tasks::poll(&state, tasks::below_tasks(p).unwrap_or_default())
+        }
+        (&Method::POST, p) if tasks::below_tasks(p).is_some_and(|rest| rest.ends_with("/cancel")) => {
+            let rest = tasks::below_tasks(p).unwrap_or_default();
+            tasks::cancel(&state, rest.trim_end_matches("/cancel"))
+        }
         (&Method::GET, p) if p.starts_with("/images/") => {
             let token = p.trim_start_matches("/images/").trim_end_matches(".png");
             let image = lock(&state.images).take(token);
@@ -194,13 +206,45 @@ async fn handle(state: Arc<DemoState>, request: Request<Incoming>) -> Result<Res
     Ok(response)
 }
 
+/// One generation the demo was asked for, checked as the service checks it.
+struct DemoJob {
+    prompt: String,
+    /// The first reference image, drawn from in an edit.
+    first: Option<image::DynamicImage>,
+    size: Size,
+    n: u32,
+    seed: u64,
+}
+
+/// A synchronous request (the AppleRouter way): draws, then answers with links.
 async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let body = match read_body(request.into_body()).await {
-        Ok(body) => body,
+    let job = match read_job(request).await {
+        Ok(job) => job,
         Err(response) => return response,
     };
+    tokio::time::sleep(state.latency).await;
+    let urls = match draw_job(state, &job).await {
+        Ok(urls) => urls,
+        Err(response) => return response,
+    };
+    let data: Vec<Value> = urls
+        .iter()
+        .map(|url| json!({"url": url, "b64_json": "", "revised_prompt": ""}))
+        .collect();
+    let answer = json!({
+        "created": crate::metadata::ImageMeta::now_ms() / 1000,
+        "data": data,
+        "metadata": {"usage": {"width": job.size.width, "height": job.size.height, "image_count": job.n},
+                     "request_id": format!("demo-{}", ulid::Ulid::new())}
+    });
+    json_response(StatusCode::OK, &answer)
+}
+
+/// Reads and checks a request body in either layout (messages or the old Wan prompt).
+async fn read_job(request: Request<Incoming>) -> std::result::Result<DemoJob, Response<Full<Bytes>>> {
+    let body = read_body(request.into_body()).await?;
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
-        return error_response(StatusCode::BAD_REQUEST, "body is not JSON", "invalid_request");
+        return Err(invalid("body is not JSON"));
     };
     let model = value["model"].as_str().unwrap_or_default().to_owned();
     let content = value["input"]["messages"][0]["content"]
@@ -218,26 +262,18 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
         .filter_map(|item| item["image"].as_str().map(str::to_owned))
         .collect();
     if prompt.is_empty() {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter: input text is empty",
-            "invalid_request",
-        );
+        return Err(invalid("InvalidParameter: input text is empty"));
     }
     let spec = crate::api::request::spec_for(&model);
     let range = crate::api::request::references_range(&model);
     let allowed = range.min..=range.max;
     if !allowed.contains(&u32::try_from(references.len()).unwrap_or(u32::MAX)) {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "InvalidParameter: {model} takes {}-{} images, got {}",
-                allowed.start(),
-                allowed.end(),
-                references.len()
-            ),
-            "invalid_request",
-        );
+        return Err(invalid(format!(
+            "InvalidParameter: {model} takes {}-{} images, got {}",
+            allowed.start(),
+            allowed.end(),
+            references.len()
+        )));
     }
     // An edit: every reference decoded (a data URI is all Pictor sends); the first is
     // drawn from, the last gives the size when none is asked for (as at the service).
@@ -246,11 +282,7 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
         match decode_data_uri(uri) {
             Ok(image) => decoded.push(image),
             Err(message) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    &format!("InvalidParameter.DataInspection: {message}"),
-                    "invalid_request",
-                );
+                return Err(invalid(format!("InvalidParameter.DataInspection: {message}")));
             }
         }
     }
@@ -264,55 +296,54 @@ async fn generate(state: &DemoState, request: Request<Incoming>) -> Response<Ful
         None => Ok(last_size.unwrap_or_else(|| crate::api::request::default_size(&model))),
     };
     let Ok(size) = size else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter: The size does not match the allowed size",
-            "invalid_request",
-        );
+        return Err(invalid("InvalidParameter: The size does not match the allowed size"));
     };
     let n = value["parameters"]["n"].as_u64().unwrap_or(1);
     let n_max = crate::api::request::n_max(&model);
     let Some(n) = u32::try_from(n).ok().filter(|n| (1..=n_max).contains(n)) else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            &format!("InvalidParameter: num_images_per_prompt must be 1 to {n_max}"),
-            "invalid_request",
-        );
+        return Err(invalid(format!(
+            "InvalidParameter: num_images_per_prompt must be 1 to {n_max}"
+        )));
     };
     let seed = value["parameters"]["seed"]
         .as_u64()
         .unwrap_or_else(|| u64::from(fastrand_seed()));
-    tokio::time::sleep(state.latency).await;
-    let mut data = Vec::new();
-    for index in 0..u64::from(n) {
-        let prompt = prompt.clone();
-        let first = first.clone();
+    Ok(DemoJob {
+        prompt,
+        first,
+        size,
+        n,
+        seed,
+    })
+}
+
+/// Draws the job's images and keeps them for their links; returns the links.
+async fn draw_job(state: &DemoState, job: &DemoJob) -> std::result::Result<Vec<String>, Response<Full<Bytes>>> {
+    let mut urls = Vec::new();
+    for index in 0..u64::from(job.n) {
+        let prompt = job.prompt.clone();
+        let first = job.first.clone();
+        let (size, seed) = (job.size, job.seed + index);
         let drawn = tokio::task::spawn_blocking(move || match first {
-            Some(reference) => draw_edit(&reference, size, seed + index),
-            None => draw(size, &prompt, seed + index),
+            Some(reference) => draw_edit(&reference, size, seed),
+            None => draw(size, &prompt, seed),
         })
         .await;
         let Ok(Ok(png)) = drawn else {
-            return error_response(
+            return Err(error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError: drawing failed",
                 "server",
-            );
+            ));
         };
         let token = ulid::Ulid::new().to_string();
         lock(&state.images).insert(token.clone(), Bytes::from(png));
-        data.push(
-            json!({"url": format!("{}/images/{token}.png?Expires=demo&Signature=demo", state.base_url),
-                         "b64_json": "", "revised_prompt": ""}),
-        );
+        urls.push(format!(
+            "{}/images/{token}.png?Expires=demo&Signature=demo",
+            state.base_url
+        ));
     }
-    let answer = json!({
-        "created": crate::metadata::ImageMeta::now_ms() / 1000,
-        "data": data,
-        "metadata": {"usage": {"width": size.width, "height": size.height, "image_count": n},
-                     "request_id": format!("demo-{}", ulid::Ulid::new())}
-    });
-    json_response(StatusCode::OK, &answer)
+    Ok(urls)
 }
 
 /// The request body, at most [`MAX_REQUEST_BYTES`]: a larger declared length is refused
@@ -358,6 +389,11 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Full<Bytes>> {
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(value.to_string())))
         .unwrap_or_default()
+}
+
+/// The service's 400 for settings it refuses.
+fn invalid(message: impl AsRef<str>) -> Response<Full<Bytes>> {
+    error_response(StatusCode::BAD_REQUEST, message.as_ref(), "invalid_request")
 }
 
 fn error_response(status: StatusCode, message: &str, code: &str) -> Response<Full<Bytes>> {
