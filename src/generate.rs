@@ -316,15 +316,19 @@ impl Generator {
         let library = Arc::clone(&self.library);
         let ids = request.params.references.clone();
         let prepared = blocking(move || {
-            ids.iter()
-                .map(|id| {
+            (1..)
+                .zip(&ids)
+                .map(|(position, id)| {
                     let record = library
                         .get(id)?
                         .ok_or_else(|| Error::invalid(format!("the reference image {id} is not in the library")))?;
                     let path = library.image_path(&record);
                     let bytes = std::fs::read(&path)
                         .map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?;
-                    imaging::prepare_reference(&bytes)
+                    imaging::prepare_reference(&bytes).map_err(|err| Error {
+                        message: format!("image {position}: {}", err.message),
+                        ..err
+                    })
                 })
                 .collect::<Result<Vec<_>>>()
         })

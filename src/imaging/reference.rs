@@ -31,7 +31,12 @@ pub fn prepare_reference(bytes: &[u8]) -> Result<PreparedReference> {
     let format = sniff(bytes).ok_or_else(|| Error::image("the reference is not a PNG, JPEG or WebP image"))?;
     let image = decode(bytes, &DecodeLimits::default())?;
     let (width, height) = (image.width(), image.height());
-    let target = fitted_size(width, height);
+    let target = fitted_size(width, height).ok_or_else(|| {
+        Error::invalid(format!(
+            "the reference is {width}×{height}: the service takes {MIN_REFERENCE_SIDE}–{MAX_REFERENCE_SIDE} px per side, \
+             so an image longer than 8:1 cannot be sent; crop it first"
+        ))
+    })?;
     if target == (width, height) && bytes.len() <= MAX_REFERENCE_BYTES {
         return Ok(PreparedReference {
             data_uri: data_uri(format, bytes),
@@ -63,8 +68,8 @@ pub fn prepare_reference(bytes: &[u8]) -> Result<PreparedReference> {
 }
 
 /// The size within 384–3072 px per side that keeps the aspect ratio, or the size itself
-/// when it already fits. An aspect beyond 8:1 cannot fit both bounds: the long side wins.
-fn fitted_size(width: u32, height: u32) -> (u32, u32) {
+/// when it already fits; `None` for an aspect beyond 8:1, which cannot fit both bounds.
+fn fitted_size(width: u32, height: u32) -> Option<(u32, u32)> {
     let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
     let long = w.max(h);
     let short = w.min(h);
@@ -73,10 +78,11 @@ fn fitted_size(width: u32, height: u32) -> (u32, u32) {
     } else if short < f64::from(MIN_REFERENCE_SIDE) {
         (f64::from(MIN_REFERENCE_SIDE) / short).min(f64::from(MAX_REFERENCE_SIDE) / long)
     } else {
-        return (width, height);
+        return Some((width, height));
     };
     let side = |v: f64| (v * scale).round().clamp(1.0, f64::from(MAX_REFERENCE_SIDE)) as u32;
-    (side(w), side(h))
+    let fitted = (side(w), side(h));
+    (fitted.0.min(fitted.1) >= MIN_REFERENCE_SIDE).then_some(fitted)
 }
 
 /// PNG when the image has transparency, else JPEG; the JPEG quality drops until the
@@ -129,10 +135,11 @@ mod tests {
 
     #[test]
     fn too_small_and_too_large_sides_are_scaled_and_said() {
-        assert_eq!(fitted_size(4000, 3000), (3072, 2304));
-        assert_eq!(fitted_size(200, 100), (768, 384));
-        assert_eq!(fitted_size(1000, 1000), (1000, 1000));
-        assert_eq!(fitted_size(6000, 300), (3072, 154), "beyond 8:1 the long side wins");
+        assert_eq!(fitted_size(4000, 3000), Some((3072, 2304)));
+        assert_eq!(fitted_size(200, 100), Some((768, 384)));
+        assert_eq!(fitted_size(1000, 1000), Some((1000, 1000)));
+        assert_eq!(fitted_size(3072, 384), Some((3072, 384)), "8:1 just fits");
+        assert_eq!(fitted_size(6000, 300), None, "beyond 8:1 nothing fits both bounds");
         let prepared = prepare_reference(&png(300, 200)).unwrap();
         assert!(
             prepared.adjusted.as_deref().unwrap().contains("576×384"),
@@ -140,6 +147,17 @@ mod tests {
             prepared.adjusted
         );
         assert!(prepared.data_uri.starts_with("data:image/jpeg;base64,"));
+    }
+
+    #[test]
+    fn a_reference_beyond_8_to_1_is_refused_with_its_size() {
+        let err = prepare_reference(&png(4000, 200)).unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::InvalidRequest);
+        assert!(
+            err.message.contains("4000×200") && err.message.contains("8:1"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
