@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::client::{ApiClient, ClientConfig, ClientEvent};
 use crate::api::provider::{Endpoint, Provider};
 use crate::api::request::{
-    DEFAULT_MODEL, GenerationParams, GenerationRequest, MAX_SEED, Size, default_size, n_max, split_count,
+    DEFAULT_MODEL, GenerationParams, GenerationRequest, MAX_SEED, Size, default_size, n_max, spec_for, split_count,
 };
 use crate::api::secret::ApiKey;
 use crate::api::task::TaskStatus;
@@ -378,6 +378,8 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
     };
     // Without --size, an edit takes its size from the references (as the service does).
     params.size_from_reference = args.size.is_none();
+    // A model the catalogue does not know gets the service's default size, not ours.
+    params.leave_size_to_service = args.size.is_none() && spec_for(&args.model).is_none();
     // Checked before any reference file is imported: a refused request changes nothing.
     let mut unresolved = params.clone();
     unresolved.references = vec![String::new(); args.references.len()];

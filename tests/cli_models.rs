@@ -436,3 +436,25 @@ async fn a_partial_success_stores_what_arrived_and_says_how_many_failed() {
     assert_eq!(lines(&out).len(), 3, "every image that arrived is stored");
     assert!(stderr.contains("1 image(s) of this request failed"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_the_catalogue_does_not_know_gets_the_services_default_size_unless_one_is_given() {
+    let fake = fake_answering_n().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = generate_through(&fake, dir.path(), "x", &["--model", "qwen-image-9.0-future", "--json"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sent = fake.api_requests()[0].json();
+    assert_eq!(sent["model"], "qwen-image-9.0-future");
+    assert!(sent["parameters"].get("size").is_none(), "no size of ours: {sent}");
+    assert_eq!(lines(&out)[0]["size"], "", "none was asked for");
+
+    let out = generate_through(
+        &fake,
+        dir.path(),
+        "x",
+        &["--model", "qwen-image-9.0-future", "--size", "1000*600", "--json"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fake.api_requests()[1].json()["parameters"]["size"], "1000*600");
+}

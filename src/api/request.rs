@@ -137,6 +137,9 @@ pub struct GenerationParams {
     /// With references: send no size and let the service take the reference's (what
     /// the edit models do by default); `size` is then ignored.
     pub size_from_reference: bool,
+    /// For a model the catalogue does not know: send no size, so the service uses its
+    /// own default (the command line without `--size`); `size` is then ignored.
+    pub leave_size_to_service: bool,
 }
 
 impl Default for GenerationParams {
@@ -152,6 +155,7 @@ impl Default for GenerationParams {
             n: 1,
             references: Vec::new(),
             size_from_reference: false,
+            leave_size_to_service: false,
         }
     }
 }
@@ -251,7 +255,11 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
 
 /// Whether a request with `params` to a model with `spec` carries a size.
 fn sends_size(params: &GenerationParams, spec: Option<&ModelSpec>) -> bool {
-    (params.references.is_empty() || !params.size_from_reference) && spec.is_none_or(|spec| spec.size != SizeRule::None)
+    let from_references = !params.references.is_empty() && params.size_from_reference;
+    match spec {
+        Some(spec) => !from_references && spec.size != SizeRule::None,
+        None => !from_references && !params.leave_size_to_service,
+    }
 }
 
 /// "1–3", or "1" when the range is one number.
@@ -416,6 +424,19 @@ mod tests {
         assert_eq!(body["input"]["messages"][0]["content"][0]["text"], "a fox");
         assert_eq!(body["parameters"]["size"], "777*333");
         assert_eq!(body["parameters"]["n"], 7);
+        // No size chosen: the service's default, not one of ours.
+        p.leave_size_to_service = true;
+        let request = GenerationRequest::try_from(&p).unwrap();
+        assert!(request.body()["parameters"].get("size").is_none());
+        assert!(!request.sends_size());
+        // A model the catalogue knows always gets a size it accepts.
+        p.model = "qwen-image-plus".into();
+        p.size = Size::new(1328, 1328);
+        p.n = 1;
+        assert_eq!(
+            GenerationRequest::try_from(&p).unwrap().body()["parameters"]["size"],
+            "1328*1328"
+        );
     }
 
     #[test]

@@ -397,5 +397,9 @@ pub fn params_of(record: &ImageRecord) -> GenerationParams {
         n: 1,
         references: meta.parents.clone(),
         size_from_reference: meta.size.is_empty() && !meta.parents.is_empty(),
+        // Made without a size (a model the catalogue does not know): again without one.
+        leave_size_to_service: meta.size.is_empty()
+            && meta.parents.is_empty()
+            && crate::api::request::spec_for(&meta.model).is_none(),
     }
 }
