@@ -53,6 +53,22 @@ pub fn import_file(library: &Library, path: &Path) -> Result<ImageRecord> {
     })
 }
 
+/// Stores an image pasted from the clipboard (pixels without a file) as a PNG, with
+/// "pasted image" as its prompt, so it can be a reference like any library image.
+pub fn import_pasted(library: &Library, image: image::RgbaImage) -> Result<ImageRecord> {
+    let bytes = imaging::encode_as(&image::DynamicImage::ImageRgba8(image), imaging::ImageFormat::Png, 100)?;
+    let meta = ImageMeta {
+        prompt: PASTED_PROMPT.to_owned(),
+        provider: "paste".to_owned(),
+        created_ms: ImageMeta::now_ms(),
+        ..ImageMeta::default()
+    };
+    crate::generate::store_blocking(library, &bytes, &meta)
+}
+
+/// The prompt recorded for a pasted image.
+pub const PASTED_PROMPT: &str = "pasted image";
+
 /// Fills a file-name template: `{date}`, `{time}`, `{model}`, `{seed}`, `{id}`,
 /// `{prompt}` / `{prompt:N}` (first N characters). The result is safe on every OS.
 pub fn file_name(template: &str, record: &ImageRecord, format: ExportFormat) -> String {

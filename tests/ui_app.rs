@@ -724,3 +724,38 @@ fn a_task_left_running_by_an_earlier_session_is_collected_at_start_with_its_own_
     );
     assert!(world.library.pending_tasks().unwrap().is_empty());
 }
+
+#[test]
+fn an_image_pasted_with_ctrl_v_joins_the_reference_strip() {
+    let world = world(success);
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    step_until(&mut harness, "key status", |app| app.key_status().is_some());
+    // A text-to-image model: the paste switches to the edit model, as Edit does.
+    harness.state_mut().form_mut().params.model = "qwen-image-plus".into();
+    harness.step();
+    let pixels: Vec<egui::Color32> = (0..64 * 48)
+        .map(|i| egui::Color32::from_rgb((i % 64 * 4) as u8, (i / 64 * 5) as u8, 90))
+        .collect();
+    let image = egui::ColorImage::new([64, 48], pixels);
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::PasteImage(Arc::new(image)));
+    step_until(&mut harness, "in the strip", |app| {
+        app.form_params().references.len() == 1
+    });
+    let id = harness.state().form_params().references[0].clone();
+    let record = world.library.get(&id).unwrap().unwrap();
+    assert_eq!(record.meta.prompt, "pasted image", "stored in the library first");
+    assert_eq!((record.width, record.height), (64, 48));
+    assert_ne!(
+        harness.state().form_params().model,
+        "qwen-image-plus",
+        "switched to a model that takes references"
+    );
+    let stored = std::fs::read(world.library.image_path(&record)).unwrap();
+    let decoded = image::load_from_memory(&stored).unwrap().to_rgba8();
+    assert_eq!(decoded.get_pixel(5, 2).0, [20, 10, 90, 255], "the pixels as pasted");
+}

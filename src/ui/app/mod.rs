@@ -535,6 +535,7 @@ impl eframe::App for PictorApp {
         });
         self.import_failures_ui(&ctx);
         self.accept_dropped_files(&ctx);
+        self.accept_pasted_images(&ctx);
         self.settings_window_ui(&ctx);
         self.confirm_empty_trash_ui(&ctx);
         if let Some(dialog) = &mut self.key_dialog {

@@ -125,6 +125,41 @@ impl PictorApp {
         self.import_files(paths, to_strip);
     }
 
+    /// Images pasted with Ctrl+V (the clipboard held an image, not text) are stored in
+    /// the library and put in the reference strip, like an image dropped on the compose
+    /// panel.
+    pub(super) fn accept_pasted_images(&mut self, ctx: &egui::Context) {
+        let pasted: Vec<Arc<egui::ColorImage>> = ctx.input(|i| {
+            i.events
+                .iter()
+                .filter_map(|event| match event {
+                    egui::Event::PasteImage(image) => Some(Arc::clone(image)),
+                    _ => None,
+                })
+                .collect()
+        });
+        if pasted.is_empty() {
+            return;
+        }
+        let library = Arc::clone(&self.library);
+        self.start_task(TaskKind::Import, move |progress| {
+            let mut stored = Vec::new();
+            let mut failed = Vec::new();
+            for (index, image) in pasted.iter().enumerate() {
+                match pixels_of(image).and_then(|pixels| transfer::import_pasted(&library, pixels)) {
+                    Ok(record) => stored.push(record),
+                    Err(err) => failed.push((PathBuf::from(transfer::PASTED_PROMPT), err)),
+                }
+                progress.report(index + 1, pasted.len());
+            }
+            TaskOutcome::Imported {
+                stored,
+                failed,
+                to_strip: true,
+            }
+        });
+    }
+
     /// Imports `paths` in the background (also used by drag and drop).
     pub fn import_paths(&mut self, paths: Vec<PathBuf>) {
         self.import_files(paths, false);
@@ -159,6 +194,22 @@ fn import_all(
         stored,
         failed,
         to_strip,
+    }
+}
+
+/// The RGBA pixels of a pasted image.
+fn pixels_of(image: &egui::ColorImage) -> Result<image::RgbaImage, Error> {
+    let [width, height] = image.size;
+    let bytes: Vec<u8> = image
+        .pixels
+        .iter()
+        .flat_map(|pixel| pixel.to_srgba_unmultiplied())
+        .collect();
+    let (width, height) = (u32::try_from(width), u32::try_from(height));
+    match (width, height) {
+        (Ok(width), Ok(height)) if width > 0 && height > 0 => image::RgbaImage::from_raw(width, height, bytes)
+            .ok_or_else(|| Error::image("the pasted image's pixels do not match its size")),
+        _ => Err(Error::image("the pasted image is empty")),
     }
 }
 
