@@ -18,7 +18,7 @@ use crate::api::task::TaskStatus;
 use crate::connection::{Connection, Overrides, start_demo_server};
 use crate::error::{Error, ErrorKind, Result};
 use crate::generate::Generator;
-use crate::library::{Durability, ImageRecord, Library, LibraryPaths, Query, write_atomically};
+use crate::library::{Durability, ImageRecord, Insertion, Library, LibraryPaths, Query, write_atomically};
 use crate::secrets::Secrets;
 use crate::settings::{ExportFormat, Settings};
 
@@ -66,7 +66,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// List images in the library.
     List(ListArgs),
-    /// Add PNG, JPEG or WebP files to the library.
+    /// Add PNG, JPEG or WebP files, or whole folders, to the library (with the prompts and
+    /// seeds other tools wrote; an image already in the library is skipped).
     Import(ImportArgs),
     /// Write copies of images to a folder.
     Export(ExportArgs),
@@ -154,7 +155,7 @@ pub struct ListArgs {
 /// `pictor import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Files to import.
+    /// Files or folders (searched recursively for PNG, JPEG and WebP files).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// One JSON object per line.
@@ -248,13 +249,28 @@ pub struct ImageJson {
     revised_prompt: Option<String>,
     model: String,
     size: String,
-    seed: Option<u32>,
+    /// The seed (for an imported image, as its tool wrote it: up to 2⁶⁴ − 1).
+    seed: Option<u64>,
     width: u32,
     height: u32,
     created: String,
     provider: String,
     favorite: bool,
     parents: Vec<String>,
+    /// For an imported image: the tool whose metadata it carried (`null`: none), its
+    /// original file name and modification time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<SourceJson>,
+}
+
+/// Where an imported image came from, in JSON.
+#[derive(Debug, Serialize)]
+pub struct SourceJson {
+    tool: Option<crate::metadata::SourceTool>,
+    file_name: String,
+    file_modified: Option<String>,
+    details: Vec<(String, String)>,
+    notes: Vec<String>,
 }
 
 impl ImageJson {
@@ -269,13 +285,24 @@ impl ImageJson {
             revised_prompt: meta.revised_prompt.clone(),
             model: meta.model.clone(),
             size: meta.size.clone(),
-            seed: meta.seed,
+            seed: meta
+                .source
+                .as_ref()
+                .and_then(|source| source.seed)
+                .or(meta.seed.map(u64::from)),
             width: record.width,
             height: record.height,
             created: crate::metadata::rfc3339(meta.created_ms),
             provider: meta.provider.clone(),
             favorite: record.favorite,
             parents: meta.parents.clone(),
+            source: meta.source.as_ref().map(|source| SourceJson {
+                tool: source.tool,
+                file_name: source.file_name.clone(),
+                file_modified: source.modified_ms.map(crate::metadata::rfc3339),
+                details: source.details.clone(),
+                notes: source.notes.clone(),
+            }),
         }
     }
 }
@@ -446,9 +473,16 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
 fn resolve_reference(library: &Library, reference: &str) -> Result<String> {
     let path = Path::new(reference);
     if path.is_file() {
-        let record = crate::transfer::import_file(library, path)?;
-        eprintln!("imported {} as {} to use it as a reference", path.display(), record.id);
-        return Ok(record.id);
+        return Ok(match crate::import::import_file(library, path)? {
+            Insertion::Stored(record) => {
+                eprintln!("imported {} as {} to use it as a reference", path.display(), record.id);
+                record.id
+            }
+            Insertion::AlreadyThere(existing) => {
+                eprintln!("{} is already in the library as {}", path.display(), existing.id);
+                existing.id
+            }
+        });
     }
     library.resolve_id(reference)
 }
@@ -516,18 +550,40 @@ fn one_line(text: &str, max: usize) -> String {
 
 fn import(args: &ImportArgs) -> Result<i32> {
     let library = open_library()?;
-    let mut failures = 0;
-    for file in &args.files {
-        match crate::transfer::import_file(&library, file) {
-            Ok(record) if args.json => print_json(&ImageJson::new(&library, &record)),
-            Ok(record) => println!("{}  {}", record.id, file.display()),
+    let (files, unreadable) = crate::import::files_to_import(&args.files);
+    let mut failed = unreadable.len();
+    for (path, err) in &unreadable {
+        report_error(err, args.json, Some(path));
+    }
+    let (mut stored, mut skipped) = (0, 0);
+    for file in &files {
+        match crate::import::import_file(&library, file) {
+            Ok(Insertion::Stored(record)) => {
+                stored += 1;
+                if args.json {
+                    print_json(&ImageJson::new(&library, &record));
+                } else {
+                    println!("{}  {}", record.id, file.display());
+                }
+            }
+            Ok(Insertion::AlreadyThere(existing)) => {
+                skipped += 1;
+                if args.json {
+                    print_json(&serde_json::json!({"skipped": {"file": file, "existing": existing.id}}));
+                } else {
+                    println!("{}: already in the library as {}", file.display(), existing.id);
+                }
+            }
             Err(err) => {
-                failures += 1;
+                failed += 1;
                 report_error(&err, args.json, Some(file));
             }
         }
     }
-    Ok(i32::from(failures > 0))
+    if !args.json {
+        eprintln!("{stored} imported, {skipped} already in the library, {failed} failed");
+    }
+    Ok(i32::from(failed > 0))
 }
 
 fn resolve_all(library: &Library, ids: &[String]) -> Result<Vec<String>> {

@@ -19,7 +19,7 @@ use crate::api::secret::ApiKey;
 use crate::api::task::{FAST_POLL, TASK_LIFETIME, TaskPoll, TaskStatus, poll_delay};
 use crate::error::{Error, ErrorKind, Result};
 use crate::imaging::{self, DecodeLimits};
-use crate::library::{ImageRecord, Library, NewImage, PendingDownload, PendingTask};
+use crate::library::{Checked, ImageRecord, Insertion, Library, NewImage, PendingDownload, PendingTask};
 use crate::metadata::ImageMeta;
 
 /// How long a returned image link stays valid.
@@ -443,14 +443,32 @@ impl Generator {
     }
 }
 
-/// Ingests and inserts synchronously (for blocking threads and the CLI's import).
-///
-/// The slow halves overlap: while a second thread decodes every pixel and makes the
-/// thumbnail, this one writes the file durably. The row is added only once the decode
-/// succeeded; an image whose pixels turn out corrupt leaves neither a row nor a file.
+/// Ingests and inserts a generated image synchronously (on a blocking thread); see
+/// [`store_with`]. Its pixels are hashed too, so a later import of its export finds it.
 pub fn store_blocking(library: &Library, bytes: &[u8], meta: &ImageMeta) -> Result<ImageRecord> {
+    match store_with(library, bytes, meta, false)? {
+        Insertion::Stored(record) | Insertion::AlreadyThere(record) => Ok(record),
+    }
+}
+
+/// Imports an image synchronously, unless a live image with the same pixels is already
+/// in the library ([`Insertion::AlreadyThere`]). Older images of the same pixel size
+/// that were stored without a hash are hashed first, so they are found too.
+pub fn import_blocking(library: &Library, bytes: &[u8], meta: &ImageMeta) -> Result<Insertion> {
+    store_with(library, bytes, meta, true)
+}
+
+/// Ingests and inserts synchronously.
+///
+/// The slow halves overlap: while a second thread decodes every pixel, hashes them and
+/// makes the thumbnail, this one writes the file durably. The row is added only once the
+/// decode succeeded; an image whose pixels turn out corrupt leaves neither a row nor a file.
+fn store_with(library: &Library, bytes: &[u8], meta: &ImageMeta, refuse_duplicates: bool) -> Result<Insertion> {
     let limits = DecodeLimits::default();
     let prepared = imaging::prepare(bytes, meta, &limits)?;
+    if refuse_duplicates {
+        hash_older_images(library, prepared.width, prepared.height);
+    }
     std::thread::scope(|scope| {
         let decoder = std::thread::Builder::new()
             .name("pictor-ingest-decode".into())
@@ -464,12 +482,43 @@ pub fn store_blocking(library: &Library, bytes: &[u8], meta: &ImageMeta) -> Resu
             height: prepared.height,
             thumbnail_jpeg: &[],
         };
-        library.insert_checked(image, || {
-            decoder
+        let check = || {
+            let (thumbnail_jpeg, hash) = decoder
                 .join()
-                .unwrap_or_else(|_| Err(Error::image("the image decoder failed")))
-        })
+                .unwrap_or_else(|_| Err(Error::image("the image decoder failed")))?;
+            Ok(Checked {
+                thumbnail_jpeg,
+                pixel_hash: Some(hash),
+            })
+        };
+        if refuse_duplicates {
+            library.insert_unless_present(image, check)
+        } else {
+            library.insert_checked(image, check).map(Insertion::Stored)
+        }
     })
+}
+
+/// Hashes the live `width` × `height` images stored without a pixel hash. An image that
+/// cannot be read now only stays unmatched; that is logged, not an error of the import.
+fn hash_older_images(library: &Library, width: u32, height: u32) {
+    let older = match library.unhashed_of_size(width, height) {
+        Ok(older) => older,
+        Err(err) => {
+            tracing::warn!(kind = %err.kind, "cannot look for unhashed images: {}", err.message);
+            return;
+        }
+    };
+    for record in older {
+        let path = library.image_path(&record);
+        let hashed = std::fs::read(&path)
+            .map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))
+            .and_then(|bytes| imaging::decode(&bytes, &DecodeLimits::default()))
+            .and_then(|image| library.set_pixel_hash(&record.id, &imaging::pixel_hash(&image)));
+        if let Err(err) = hashed {
+            tracing::info!(id = %record.id, kind = %err.kind, "an older image was not hashed: {}", err.message);
+        }
+    }
 }
 
 /// The thumbnail of a stored image: the cached one, or rebuilt from the image file (full
@@ -562,6 +611,7 @@ pub fn meta_for(request: &GenerationRequest, response: &GenerationResponse, prov
         request_id: response.request_id.clone(),
         created_ms: ImageMeta::now_ms(),
         parents: p.references.clone(),
+        source: None,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod generate;
 pub mod imaging;
+pub mod import;
 pub mod jobs;
 pub mod library;
 pub mod metadata;

@@ -35,6 +35,29 @@ pub struct ImageMeta {
     /// prompt calls them (image 1, image 2, …); empty for a plain generation.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parents: Vec<String>,
+    /// For an imported image: the file it came from and what its tool recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<ImportSource>,
+}
+
+/// Where an imported image came from: its file, and what the tool that made it wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportSource {
+    /// The tool whose metadata the file carried (`None`: none was recognised).
+    pub tool: Option<SourceTool>,
+    /// The seed as the tool wrote it; other tools' seeds can exceed 2³² (kept whole).
+    pub seed: Option<u64>,
+    /// The file's name when imported.
+    pub file_name: String,
+    /// The file's modification time when imported (ms since the epoch).
+    pub modified_ms: Option<i64>,
+    /// Everything else the tool recorded that is worth showing (sampler, steps, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<(String, String)>,
+    /// What was wrong with the metadata, in words (it is imported regardless).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The tool whose metadata an imported image carried.

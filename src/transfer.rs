@@ -1,73 +1,13 @@
-//! Getting images in and out of the library: import files (reading Pictor's and A1111's
-//! embedded parameters) and export copies that carry the parameters: a copy in the
-//! stored format is not re-encoded; another format is, and gets the parameters embedded
-//! again (PNG `iTXt`, JPEG/WebP EXIF).
+//! Getting images out of the library: export copies that carry the parameters. A copy in
+//! the stored format is not re-encoded; another format is, and gets the parameters
+//! embedded again (PNG `iTXt`, JPEG/WebP EXIF). Imports are in [`crate::import`].
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::imaging::{self, DecodeLimits, ImageFormat};
 use crate::library::{Durability, ImageRecord, Library, write_atomically};
-use crate::metadata::ImageMeta;
 use crate::settings::ExportFormat;
-
-/// Largest file accepted for import.
-pub const MAX_IMPORT_BYTES: u64 = 128 * 1024 * 1024;
-
-/// Imports one PNG, JPEG or WebP file into the library. Parameters embedded by Pictor
-/// or in A1111's `parameters` text are kept, so "Use these settings" works.
-pub fn import_file(library: &Library, path: &Path) -> Result<ImageRecord> {
-    let size = std::fs::metadata(path)
-        .map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?
-        .len();
-    if size > MAX_IMPORT_BYTES {
-        return Err(Error::image(format!(
-            "{} is larger than {} MiB",
-            path.display(),
-            MAX_IMPORT_BYTES / (1024 * 1024)
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?;
-    if imaging::sniff(&bytes).is_none() {
-        return Err(Error::image(format!(
-            "{} is not a PNG, JPEG or WebP image",
-            path.display()
-        )));
-    }
-    let mut meta = imaging::read_metadata(&bytes).unwrap_or_default();
-    if meta.prompt.trim().is_empty() {
-        meta.prompt = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-    }
-    if meta.provider.is_empty() {
-        meta.provider = "import".to_owned();
-    }
-    if meta.created_ms <= 0 {
-        meta.created_ms = ImageMeta::now_ms();
-    }
-    crate::generate::store_blocking(library, &bytes, &meta).map_err(|err| Error {
-        message: format!("{}: {}", path.display(), err.message),
-        ..err
-    })
-}
-
-/// Stores an image pasted from the clipboard (pixels without a file) as a PNG, with
-/// "pasted image" as its prompt, so it can be a reference like any library image.
-pub fn import_pasted(library: &Library, image: image::RgbaImage) -> Result<ImageRecord> {
-    let bytes = imaging::encode_as(&image::DynamicImage::ImageRgba8(image), imaging::ImageFormat::Png, 100)?;
-    let meta = ImageMeta {
-        prompt: PASTED_PROMPT.to_owned(),
-        provider: "paste".to_owned(),
-        created_ms: ImageMeta::now_ms(),
-        ..ImageMeta::default()
-    };
-    crate::generate::store_blocking(library, &bytes, &meta)
-}
-
-/// The prompt recorded for a pasted image.
-pub const PASTED_PROMPT: &str = "pasted image";
 
 /// Fills a file-name template: `{date}`, `{time}`, `{model}`, `{seed}`, `{id}`,
 /// `{prompt}` / `{prompt:N}` (first N characters). The result is safe on every OS.
@@ -221,6 +161,7 @@ pub fn unique_path(path: &Path) -> PathBuf {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::metadata::ImageMeta;
 
     fn record(prompt: &str, seed: Option<u32>) -> ImageRecord {
         let meta = ImageMeta {

@@ -296,7 +296,11 @@ fn a_bare_jpeg_gets_its_parameters_on_export_and_one_with_exif_is_copied_untouch
         created_ms: 1_600_000_000_000,
         ..Default::default()
     };
-    let tagged_bytes = pictor::imaging::embed_metadata(jpeg.get_ref(), &own_meta).unwrap();
+    // Other pixels: the same pixels would be found as already in the library.
+    let other = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([y as u8 * 8, x as u8 * 6, 30]));
+    let mut other_jpeg = std::io::Cursor::new(Vec::new());
+    other.write_to(&mut other_jpeg, image::ImageFormat::Jpeg).unwrap();
+    let tagged_bytes = pictor::imaging::embed_metadata(other_jpeg.get_ref(), &own_meta).unwrap();
     let tagged = dir.path().join("tagged.jpg");
     std::fs::write(&tagged, &tagged_bytes).unwrap();
 

@@ -476,11 +476,49 @@ fn the_row_appears_only_after_the_check_succeeded() {
             // The file is written, the check still runs: nobody sees a row yet.
             assert_eq!(library.count(&Query::default()).unwrap(), 0);
             assert_eq!(all_files(&dir.path().join("images")).len(), 1);
-            Ok(THUMBNAIL.to_vec())
+            Ok(pictor::library::Checked {
+                thumbnail_jpeg: THUMBNAIL.to_vec(),
+                pixel_hash: None,
+            })
         })
         .unwrap();
     assert_eq!(library.query(&Query::default()).unwrap(), vec![record.clone()]);
     assert_eq!(fs::read(library.thumbnail_path(&record.id)).unwrap(), THUMBNAIL);
+}
+
+#[test]
+fn the_same_pixels_are_stored_once_and_the_second_import_names_the_first() {
+    use pictor::library::{Checked, Insertion};
+    let (dir, library) = open_library();
+    let meta = meta("once", "qwen-image-plus", MAY_2024_MS);
+    let bytes = png_bytes(64, 48);
+    let checked = || {
+        Ok(Checked {
+            thumbnail_jpeg: THUMBNAIL.to_vec(),
+            pixel_hash: Some("same-pixels".into()),
+        })
+    };
+    let Insertion::Stored(first) = library
+        .insert_unless_present(new_image(&meta, &bytes), checked)
+        .unwrap()
+    else {
+        panic!("the first is stored");
+    };
+    let again = library
+        .insert_unless_present(new_image(&meta, &bytes), checked)
+        .unwrap();
+    assert_eq!(again, Insertion::AlreadyThere(first.clone()));
+    assert_eq!(library.count(&Query::default()).unwrap(), 1, "no second row");
+    assert_eq!(all_files(&dir.path().join("images")).len(), 1, "no second file");
+    // Generated images keep their hash but are never refused.
+    library.insert_checked(new_image(&meta, &bytes), checked).unwrap();
+    assert_eq!(library.count(&Query::default()).unwrap(), 2);
+    // A copy in the trash does not count: the live (generated) one is named instead.
+    library.trash(std::slice::from_ref(&first.id)).unwrap();
+    let after_trash = library
+        .insert_unless_present(new_image(&meta, &bytes), checked)
+        .unwrap();
+    assert!(matches!(after_trash, Insertion::AlreadyThere(ref other) if other.id != first.id));
 }
 
 #[test]

@@ -642,12 +642,14 @@ fn files_dropped_on_the_compose_panel_become_reference_images() {
         "it takes references: kept"
     );
     // Dropped over the gallery instead, a file is only imported.
+    let other = dir.path().join("other.png");
+    std::fs::write(&other, sample_png(500, 400, 4)).unwrap();
     harness
         .input_mut()
         .events
         .push(egui::Event::PointerMoved(egui::pos2(900.0, 500.0)));
     harness.step();
-    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(file)));
+    harness.input_mut().dropped_files.push(Arc::new(DroppedPath(other)));
     step_until(&mut harness, "imported", |_| {
         world.library.count(&Query::default()).unwrap() == 2
     });
@@ -758,4 +760,70 @@ fn an_image_pasted_with_ctrl_v_joins_the_reference_strip() {
     let stored = std::fs::read(world.library.image_path(&record)).unwrap();
     let decoded = image::load_from_memory(&stored).unwrap().to_rgba8();
     assert_eq!(decoded.get_pixel(5, 2).0, [20, 10, 90, 255], "the pixels as pasted");
+}
+
+/// Steps until a node whose label contains `text` exists (or panics after 60 s).
+fn wait_for_label_containing(harness: &mut Harness<'_, PictorApp>, text: &str) {
+    let started = Instant::now();
+    while harness.query_by_label_contains(text).is_none() {
+        assert!(started.elapsed() < Duration::from_secs(60), "nothing labelled …{text}…");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn drop_on_gallery(harness: &mut Harness<'_, PictorApp>, path: &std::path::Path) {
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::PointerMoved(egui::pos2(900.0, 500.0)));
+    harness.step();
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(path.to_path_buf())));
+    harness.step();
+}
+
+#[test]
+fn a_dropped_folder_of_a_thousand_is_counted_confirmed_cancellable_and_never_imported_twice() {
+    let world = world(success);
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("old outputs");
+    for batch in 0..10 {
+        let sub = folder.join(format!("batch-{batch}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for i in 0..100 {
+            let seed = batch * 100 + i;
+            std::fs::write(sub.join(format!("{seed:04}.png")), sample_png(16, 16, seed)).unwrap();
+        }
+    }
+    drop_on_gallery(&mut harness, &folder);
+    wait_for_label(&mut harness, "Import 1000");
+    harness.get_by_label("Import 1000").click();
+    step_until(&mut harness, "some images imported", |_| {
+        world.library.count(&Query::default()).unwrap() >= 20
+    });
+    harness.get_by_label("Cancel").click();
+    wait_for_label_containing(&mut harness, "stopped");
+    let first = world.library.count(&Query::default()).unwrap();
+    assert!((20..1000).contains(&first), "cancelled part-way: {first}");
+
+    // The same folder again: the first part is found, the rest imported.
+    drop_on_gallery(&mut harness, &folder);
+    wait_for_label(&mut harness, "Import 1000");
+    harness.get_by_label("Import 1000").click();
+    let summary = format!("Imported {} · {first} already in the library", 1000 - first);
+    wait_for_label_containing(&mut harness, &summary);
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 1000);
+
+    // And once more: nothing is added, and the notice says so.
+    drop_on_gallery(&mut harness, &folder);
+    wait_for_label(&mut harness, "Import 1000");
+    harness.get_by_label("Import 1000").click();
+    wait_for_label_containing(&mut harness, "All 1000 images are already in the library");
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 1000);
 }

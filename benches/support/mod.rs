@@ -230,6 +230,7 @@ pub fn sample_meta(i: usize, rng: &mut Rng) -> ImageMeta {
         request_id: Some(format!("req-{i:08}")),
         created_ms: 1_750_000_000_000 + i64::try_from(i).unwrap_or(0) * 60_000,
         parents: Vec::new(),
+        source: None,
     }
 }
 

@@ -91,9 +91,23 @@ pub fn prepare(bytes: &[u8], meta: &ImageMeta, limits: &DecodeLimits) -> Result<
 }
 
 /// The expensive half of [`ingest`]: decodes every pixel within `limits` (so a corrupt
-/// image is refused) and returns the encoded gallery thumbnail.
-pub fn decoded_thumbnail(bytes: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>> {
-    encode_thumbnail(&thumbnail(&decode(bytes, limits)?, THUMBNAIL_SIDE)?)
+/// image is refused) and returns the encoded gallery thumbnail and the [`pixel_hash`].
+pub fn decoded_thumbnail(bytes: &[u8], limits: &DecodeLimits) -> Result<(Vec<u8>, String)> {
+    let image = decode(bytes, limits)?;
+    let hash = pixel_hash(&image);
+    Ok((encode_thumbnail(&thumbnail(&image, THUMBNAIL_SIDE)?)?, hash))
+}
+
+/// A hash of an image's decoded pixels (SHA-256 over the colour type, the size and the
+/// samples, hex): the same picture gives the same hash whatever the file around it
+/// (other metadata chunks, another PNG compression), so an image already in the library
+/// is found again. A lossy re-encode (JPEG) changes the pixels and so the hash.
+pub fn pixel_hash(image: &image::DynamicImage) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(format!("{:?} {}x{}\n", image.color(), image.width(), image.height()).as_bytes());
+    hasher.update(image.as_bytes());
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Checks `bytes` (sniff, then a full decode within `limits`), makes the thumbnail and,
@@ -197,6 +211,14 @@ mod tests {
             request_id: Some("req-1".to_owned()),
             created_ms: 1_700_000_000_000,
             parents: Vec::new(),
+            source: Some(crate::metadata::ImportSource {
+                tool: Some(crate::metadata::SourceTool::ComfyUi),
+                seed: Some(1_125_899_906_842_624),
+                file_name: "山水_00001_.png".to_owned(),
+                modified_ms: Some(1_600_000_000_000),
+                details: vec![("steps".to_owned(), "20".to_owned())],
+                notes: Vec::new(),
+            }),
         }
     }
 

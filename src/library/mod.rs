@@ -44,8 +44,8 @@ use crate::sync::lock;
 pub use files::{Durability, write_atomically};
 pub use paths::{DATA_DIR_ENV, LibraryPaths};
 pub use pending::PendingDownload;
-pub use query::Query;
-pub use record::{ImageRecord, NewImage};
+pub use query::{Order, Query};
+pub use record::{Checked, ImageRecord, Insertion, NewImage};
 pub use recovery::{RecoveryReport, png_size_reader};
 pub use tasks::PendingTask;
 

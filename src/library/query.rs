@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::Library;
 use super::record::{ImageRecord, RECORD_COLUMNS, record_from_row};
 use crate::error::{Error, Result};
+use crate::metadata::SourceTool;
 
 /// Which images to list. The default lists all live images, newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,10 +27,35 @@ pub struct Query {
     /// Only this image's family: it, the images it was made from (and theirs), and the
     /// images made from it (and theirs).
     pub family_of: Option<String>,
+    /// Only images imported with this tool's metadata.
+    pub source_tool: Option<SourceTool>,
+    /// The order of the list.
+    pub order: Order,
     /// At most this many images.
     pub limit: Option<usize>,
     /// Skip this many images first (for paging).
     pub offset: usize,
+}
+
+/// The order of a listing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Order {
+    /// Newest in the library first.
+    #[default]
+    Newest,
+    /// By the imported file's own modification time, newest first (images without one,
+    /// such as generated ones, by when they were made).
+    FileDate,
+}
+
+impl Order {
+    /// The `ORDER BY … LIMIT ? OFFSET ?` of this order.
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Newest => LISTING_ORDER,
+            Self::FileDate => "ORDER BY COALESCE(file_modified_ms, created_ms) DESC, id DESC LIMIT ? OFFSET ?",
+        }
+    }
 }
 
 /// Shortest term the trigram index can match; shorter ones are searched with `LIKE`.
@@ -72,6 +98,9 @@ impl Filter {
         }
         if let Some(until) = query.until_ms {
             filter.add("created_ms < ?", [Value::Integer(until)]);
+        }
+        if let Some(tool) = query.source_tool {
+            filter.add("source_tool = ?", [Value::Text(tool.name().to_owned())]);
         }
         if let Some(id) = &query.family_of {
             filter.add(
@@ -140,12 +169,13 @@ fn like_pattern(term: &str) -> String {
 }
 
 impl Library {
-    /// The images matching `query`, newest first.
+    /// The images matching `query`, in its order.
     pub fn query(&self, query: &Query) -> Result<Vec<ImageRecord>> {
         let filter = Filter::for_query(query);
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM images WHERE {} {LISTING_ORDER}",
-            filter.where_clause()
+            "SELECT {RECORD_COLUMNS} FROM images WHERE {} {}",
+            filter.where_clause(),
+            query.order.sql()
         );
         let limit = query.limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use rusqlite::{Connection, Row, params};
 
 use crate::error::Result;
-use crate::metadata::ImageMeta;
+use crate::metadata::{ImageMeta, SourceTool};
 
 /// An image ready to be stored: the bytes exactly as they will be on disk (already
 /// carrying their embedded metadata), their pixel size and a JPEG thumbnail.
@@ -24,6 +24,25 @@ pub struct NewImage<'a> {
     pub height: u32,
     /// The thumbnail as JPEG bytes; empty = no thumbnail yet.
     pub thumbnail_jpeg: &'a [u8],
+}
+
+/// What the caller's check proved about an image being stored (see
+/// [`crate::library::Library::insert_checked`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// The thumbnail as JPEG bytes; empty = none yet.
+    pub thumbnail_jpeg: Vec<u8>,
+    /// A hash of the decoded pixels; `None` when the check computed none.
+    pub pixel_hash: Option<String>,
+}
+
+/// How an insert that refuses duplicates ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Insertion {
+    /// Stored as a new image.
+    Stored(ImageRecord),
+    /// Not stored: this live image has the same pixels.
+    AlreadyThere(ImageRecord),
 }
 
 /// One image of the library.
@@ -109,6 +128,7 @@ fn meta_from_columns(row: &Row<'_>) -> rusqlite::Result<ImageMeta> {
         request_id: row.get("request_id")?,
         created_ms: row.get("created_ms")?,
         parents: Vec::new(),
+        source: None,
     })
 }
 
@@ -122,16 +142,20 @@ pub struct RowPlacement<'a> {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
+    /// A hash of the decoded pixels (finds the same image again); `None` when unknown.
+    pub pixel_hash: Option<&'a str>,
 }
 
 /// Inserts one live, non-favourite row (the full-text index follows by trigger).
 pub fn insert_row(conn: &Connection, meta: &ImageMeta, placement: &RowPlacement<'_>) -> Result<()> {
     let params_json =
         serde_json::to_string(meta).map_err(|err| crate::Error::storage("could not encode image metadata", err))?;
+    let source = meta.source.as_ref();
     conn.prepare_cached(
         "INSERT INTO images (id, created_ms, model, prompt, negative_prompt, revised_prompt, size, seed, \
-         prompt_extend, watermark, provider, request_id, params_json, file, width, height) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+         prompt_extend, watermark, provider, request_id, params_json, file, width, height, pixel_hash, \
+         source_tool, file_modified_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     )?
     .execute(params![
         placement.id,
@@ -150,6 +174,9 @@ pub fn insert_row(conn: &Connection, meta: &ImageMeta, placement: &RowPlacement<
         placement.file,
         placement.width,
         placement.height,
+        placement.pixel_hash,
+        source.and_then(|source| source.tool).map(SourceTool::name),
+        source.and_then(|source| source.modified_ms),
     ])?;
     let mut lineage = conn.prepare_cached("INSERT INTO lineage (child, position, parent) VALUES (?1, ?2, ?3)")?;
     for (position, parent) in (0i64..).zip(&meta.parents) {
@@ -177,6 +204,7 @@ mod tests {
             request_id: Some("req-1".into()),
             created_ms: 1_700_000_000_000,
             parents: Vec::new(),
+            source: None,
         }
     }
 
@@ -200,6 +228,7 @@ mod tests {
             file: "images/2023/11/01ID.png",
             width: 3,
             height: 4,
+            pixel_hash: None,
         };
         insert_row(&conn, &meta, &placement).unwrap();
         let record = read_back(&conn);
@@ -223,6 +252,7 @@ mod tests {
             file: "images/x.png",
             width: 1,
             height: 1,
+            pixel_hash: None,
         };
         insert_row(&conn, &meta, &placement).unwrap();
         conn.execute("UPDATE images SET params_json = 'not json'", []).unwrap();

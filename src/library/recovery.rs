@@ -127,6 +127,8 @@ fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataRead
                 file: &relative,
                 width,
                 height,
+                // Hashed later, only if an import of the same size needs it.
+                pixel_hash: None,
             },
         )?;
         tracing::info!(path = %path.display(), "restored an image that had lost its library row");

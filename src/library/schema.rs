@@ -97,8 +97,21 @@ CREATE TABLE pending_tasks (
 );
 "#;
 
+/// Version 4: imports from other tools. A hash of the decoded pixels finds an image
+/// already in the library (never stored twice); the source tool and the file's own
+/// modification time are columns so the gallery can filter and sort by them.
+const V4_IMPORTS: &str = r#"
+ALTER TABLE images ADD COLUMN pixel_hash TEXT;
+ALTER TABLE images ADD COLUMN source_tool TEXT;
+ALTER TABLE images ADD COLUMN file_modified_ms INTEGER;
+CREATE INDEX images_by_pixel_hash ON images (pixel_hash);
+CREATE INDEX images_by_size ON images (width, height) WHERE pixel_hash IS NULL;
+CREATE INDEX images_by_source_tool ON images (source_tool, created_ms DESC, id DESC);
+CREATE INDEX images_by_file_modified ON images (file_modified_ms DESC, id DESC);
+"#;
+
 /// The migration steps in order; the schema version is the number of steps applied.
-const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_LINEAGE, V3_PENDING_TASKS];
+const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_LINEAGE, V3_PENDING_TASKS, V4_IMPORTS];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {

@@ -5,7 +5,7 @@ use std::path::Path;
 use rusqlite::{Transaction, params};
 
 use super::files::{self, Durability, remove_if_present};
-use super::record::{self, ImageRecord, NewImage, RowPlacement};
+use super::record::{self, Checked, ImageRecord, Insertion, NewImage, RECORD_COLUMNS, RowPlacement};
 use super::{Library, lock, recovery};
 use crate::error::{Error, Result};
 use crate::metadata::ImageMeta;
@@ -14,7 +14,12 @@ impl Library {
     /// Stores a new image whose thumbnail is already made (`image.thumbnail_jpeg`); see
     /// [`Library::insert_checked`].
     pub fn insert(&self, image: NewImage<'_>) -> Result<ImageRecord> {
-        self.insert_checked(image, || Ok(image.thumbnail_jpeg.to_vec()))
+        self.insert_checked(image, || {
+            Ok(Checked {
+                thumbnail_jpeg: image.thumbnail_jpeg.to_vec(),
+                pixel_hash: None,
+            })
+        })
     }
 
     /// Stores a new image, all while holding the library's write lock: the file
@@ -23,13 +28,37 @@ impl Library {
     ///
     /// `check` is where the caller finishes proving the image sound (a full pixel decode
     /// that runs while the file is written) and returns its JPEG thumbnail (empty: none
-    /// yet). The row appears only after `check` succeeded. When `check` or anything else
-    /// fails, the file and thumbnail are removed before the lock is released, so neither a
-    /// row nor a file is left behind and another process's recovery never sees the file
-    /// as an orphan. A thumbnail that cannot be written is only logged (thumbnails are
-    /// regenerable). Storage failures are [`crate::ErrorKind::Storage`] errors naming the
-    /// path; `check`'s error is returned as it is.
-    pub fn insert_checked(&self, image: NewImage<'_>, check: impl FnOnce() -> Result<Vec<u8>>) -> Result<ImageRecord> {
+    /// yet) and the hash of its pixels. The row appears only after `check` succeeded.
+    /// When `check` or anything else fails, the file and thumbnail are removed before the
+    /// lock is released, so neither a row nor a file is left behind and another process's
+    /// recovery never sees the file as an orphan. A thumbnail that cannot be written is
+    /// only logged (thumbnails are regenerable). Storage failures are
+    /// [`crate::ErrorKind::Storage`] errors naming the path; `check`'s error is returned
+    /// as it is.
+    pub fn insert_checked(&self, image: NewImage<'_>, check: impl FnOnce() -> Result<Checked>) -> Result<ImageRecord> {
+        match self.insert_with(image, false, check)? {
+            Insertion::Stored(record) | Insertion::AlreadyThere(record) => Ok(record),
+        }
+    }
+
+    /// Like [`Library::insert_checked`], unless a live image with the same pixels (the
+    /// hash `check` returns) is already in the library: then nothing is kept and that
+    /// image is returned as [`Insertion::AlreadyThere`]. The look-up happens under the
+    /// write lock, so two imports of one file at once store it once.
+    pub fn insert_unless_present(
+        &self,
+        image: NewImage<'_>,
+        check: impl FnOnce() -> Result<Checked>,
+    ) -> Result<Insertion> {
+        self.insert_with(image, true, check)
+    }
+
+    fn insert_with(
+        &self,
+        image: NewImage<'_>,
+        refuse_duplicates: bool,
+        check: impl FnOnce() -> Result<Checked>,
+    ) -> Result<Insertion> {
         let extension = files::normalize_extension(image.extension)?;
         if image.bytes.is_empty() {
             return Err(Error::image("the image to store is empty"));
@@ -38,24 +67,31 @@ impl Library {
         let relative = files::relative_image_path(image.meta.created_ms, &id, extension);
         let absolute = files::resolve_relative(&self.paths.data_dir, &relative);
         let thumbnail = self.thumbnail_path(&id);
-        let placement = RowPlacement {
-            id: &id,
-            file: &relative,
-            width: image.width,
-            height: image.height,
-        };
         let conn = lock(&self.writer);
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        // Until COMMIT, any way out (an error, or a panic in `check`) removes the files
-        // and then rolls back, in that order, while the lock is still held.
+        // Until COMMIT, any way out (an error, a duplicate, or a panic in `check`) removes
+        // the files and then rolls back, in that order, while the lock is still held.
         let mut pending = PendingInsert {
             conn: &conn,
             files: [&absolute, &thumbnail],
             committed: false,
         };
         files::write_atomically(&absolute, image.bytes, Durability::Durable)?;
-        let thumbnail_jpeg = check()?;
-        write_thumbnail(&thumbnail, &thumbnail_jpeg);
+        let checked = check()?;
+        if refuse_duplicates
+            && let Some(hash) = &checked.pixel_hash
+            && let Some(existing) = live_image_with_hash(&conn, hash)?
+        {
+            return Ok(Insertion::AlreadyThere(existing));
+        }
+        write_thumbnail(&thumbnail, &checked.thumbnail_jpeg);
+        let placement = RowPlacement {
+            id: &id,
+            file: &relative,
+            width: image.width,
+            height: image.height,
+            pixel_hash: checked.pixel_hash.as_deref(),
+        };
         record::insert_row(&conn, image.meta, &placement).map_err(|err| {
             Error::storage(
                 format!("could not add {} to the library", absolute.display()),
@@ -67,7 +103,7 @@ impl Library {
         pending.committed = true;
         drop(pending);
         drop(conn);
-        Ok(ImageRecord {
+        Ok(Insertion::Stored(ImageRecord {
             id,
             meta: image.meta.clone(),
             file: files::resolve_relative(Path::new(""), &relative),
@@ -76,6 +112,28 @@ impl Library {
             favorite: false,
             deleted_ms: None,
             missing: false,
+        }))
+    }
+
+    /// Live images of `width` × `height` whose pixels were never hashed (stored before
+    /// hashes existed, or given back their row by recovery), for hashing before an import
+    /// of that size looks for duplicates.
+    pub fn unhashed_of_size(&self, width: u32, height: u32) -> Result<Vec<ImageRecord>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM images \
+                 WHERE pixel_hash IS NULL AND width = ?1 AND height = ?2 AND deleted_ms IS NULL"
+            ))?;
+            let rows = statement.query_map(params![width, height], record::record_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Records the pixel hash of image `id`.
+    pub fn set_pixel_hash(&self, id: &str, hash: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE images SET pixel_hash = ?2 WHERE id = ?1", params![id, hash])?;
+            Ok(())
         })
     }
 
@@ -176,6 +234,18 @@ impl Library {
     }
 }
 
+/// The oldest live image whose pixels hash to `hash`.
+fn live_image_with_hash(conn: &rusqlite::Connection, hash: &str) -> Result<Option<ImageRecord>> {
+    use rusqlite::OptionalExtension;
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM images WHERE pixel_hash = ?1 AND deleted_ms IS NULL ORDER BY seq LIMIT 1"
+        ))?
+        .query_row([hash], record::record_from_row)
+        .optional()?;
+    Ok(found)
+}
+
 /// `(id, file)` of the rows matching a fixed `condition`.
 fn rows_matching(tx: &Transaction<'_>, condition: &str) -> Result<Vec<(String, String)>> {
     let mut statement = tx.prepare(&format!("SELECT id, file FROM images WHERE {condition}"))?;
@@ -236,6 +306,7 @@ impl Library {
                         file: &file,
                         width: 1,
                         height: 1,
+                        pixel_hash: None,
                     },
                 )?;
                 ids.push(id);

@@ -6,7 +6,8 @@
 //! tasks running at once never overwrite each other's progress or result.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::api::provider::Provider;
@@ -38,6 +39,8 @@ pub enum TaskKind {
     Export,
     /// Files imported.
     Import,
+    /// The images below folders counted before an import.
+    Count,
     /// Pending downloads retried.
     RetryDownloads,
     /// The file manager opened at an image.
@@ -56,6 +59,7 @@ impl TaskKind {
             Self::Save => "save",
             Self::Export => "export",
             Self::Import => "import",
+            Self::Count => "count",
             Self::RetryDownloads => "retry_downloads",
             Self::ShowInFolder => "show_in_folder",
         }
@@ -65,13 +69,18 @@ impl TaskKind {
     /// for, not a star or a trash that ends within a frame or two, nor the retry of
     /// pending downloads that runs at every start.
     pub fn shows_progress(self) -> bool {
-        matches!(self, Self::Export | Self::Import | Self::EmptyTrash)
+        matches!(self, Self::Export | Self::Import | Self::EmptyTrash | Self::Count)
+    }
+
+    /// Whether the user can stop it halfway (what is done stays done).
+    pub fn can_cancel(self) -> bool {
+        matches!(self, Self::Import)
     }
 
     /// Whether this kind of task can change library rows (so even its failure may have
     /// left the shown rows out of step).
     pub fn changes_rows(self) -> bool {
-        !matches!(self, Self::Save | Self::Export | Self::ShowInFolder)
+        !matches!(self, Self::Save | Self::Export | Self::ShowInFolder | Self::Count)
     }
 }
 
@@ -129,10 +138,23 @@ pub enum TaskOutcome {
     Imported {
         /// The images stored.
         stored: Vec<ImageRecord>,
+        /// Files whose pixels were already in the library, with the image that has them.
+        already: Vec<(PathBuf, ImageRecord)>,
         /// Each file that failed, with why.
         failed: Vec<(PathBuf, Error)>,
+        /// Files not reached because the user cancelled.
+        skipped_by_cancel: usize,
         /// They were dropped on the compose panel: they go into the reference strip.
         to_strip: bool,
+    },
+    /// The files below dropped or chosen folders were counted; the import waits for a yes.
+    Counted {
+        /// The folders (and files) as given.
+        roots: Vec<PathBuf>,
+        /// The image files found.
+        files: Vec<PathBuf>,
+        /// Folders that could not be read.
+        unreadable: Vec<(PathBuf, Error)>,
     },
     /// Pending downloads were retried.
     DownloadsRetried {
@@ -165,6 +187,7 @@ impl TaskOutcome {
             | Self::Saved { .. }
             | Self::Exported { .. }
             | Self::ShownInFolder
+            | Self::Counted { .. }
             | Self::DialogCancelled => false,
         }
     }
@@ -237,13 +260,20 @@ pub enum AppEvent {
     PendingTasks(Result<Vec<crate::library::PendingTask>, Error>),
 }
 
-/// Reports a task's progress from its worker thread.
+/// Reports a task's progress from its worker thread, and tells it when the user
+/// cancelled it.
 pub struct TaskProgress<'a> {
     task: TaskId,
     report: &'a dyn Fn(AppEvent),
+    cancel: &'a AtomicBool,
 }
 
 impl TaskProgress<'_> {
+    /// Whether the user asked the task to stop (it ends after the item in hand).
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
     /// `done` of `total` items are finished.
     pub fn report(&self, done: usize, total: usize) {
         (self.report)(AppEvent::Progress {
@@ -297,16 +327,26 @@ impl Background {
 
     /// Starts a library task; its progress and its outcome arrive as
     /// [`AppEvent::Progress`] and [`AppEvent::TaskDone`] with the returned id.
-    pub fn spawn_task(&self, work: impl FnOnce(&TaskProgress<'_>) -> TaskOutcome + Send + 'static) -> TaskId {
+    /// Setting the returned flag asks the task to stop ([`TaskProgress::cancelled`]).
+    pub fn spawn_task(
+        &self,
+        work: impl FnOnce(&TaskProgress<'_>) -> TaskOutcome + Send + 'static,
+    ) -> (TaskId, Arc<AtomicBool>) {
         let task = TaskId(self.next_task.fetch_add(1, Ordering::Relaxed));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
         self.spawn_reporting(move |report| {
-            let progress = TaskProgress { task, report };
+            let progress = TaskProgress {
+                task,
+                report,
+                cancel: &flag,
+            };
             AppEvent::TaskDone {
                 task,
                 outcome: work(&progress),
             }
         });
-        task
+        (task, cancel)
     }
 
     /// The events that arrived since the last call.

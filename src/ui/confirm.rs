@@ -1,4 +1,5 @@
-//! A modal question before something that cannot be undone (emptying the trash).
+//! A modal question before something that cannot be undone (emptying the trash) or
+//! that is big (importing a folder of thousands of images).
 
 use rust_i18n::t;
 
@@ -21,6 +22,8 @@ pub struct Confirmation<'a> {
     pub text: &'a str,
     /// The label of the button that goes ahead (a verb: "Delete for good").
     pub confirm: &'a str,
+    /// Whether going ahead destroys something (the button is then drawn as a warning).
+    pub destructive: bool,
 }
 
 /// Draws the modal; `None` while the user has not answered.
@@ -33,7 +36,13 @@ pub fn confirm_ui(ctx: &egui::Context, question: &Confirmation<'_>, locale: &str
         ui.label(question.text);
         ui.add_space(12.0);
         ui.horizontal(|ui| {
-            let confirm = egui::Button::new(egui::RichText::new(question.confirm).color(ui.visuals().error_fg_color));
+            let label = egui::RichText::new(question.confirm);
+            let label = if question.destructive {
+                label.color(ui.visuals().error_fg_color)
+            } else {
+                label.strong()
+            };
+            let confirm = egui::Button::new(label);
             if ui.add(confirm).clicked() {
                 answer = Some(ConfirmAnswer::Confirm);
             }

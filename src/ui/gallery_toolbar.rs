@@ -2,8 +2,8 @@
 
 use rust_i18n::t;
 
-use crate::library::Query;
-use crate::metadata::ImageMeta;
+use crate::library::{Order, Query};
+use crate::metadata::{ImageMeta, SourceTool};
 
 /// A date range for the gallery filter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub enum ToolbarAction {
     QueryChanged,
     /// Import files through the file dialog.
     Import,
+    /// Import a whole folder (chosen in the dialog, counted, then confirmed).
+    ImportFolder,
     /// Export the selection to a folder.
     ExportSelected,
     /// Move the selection to the trash.
@@ -62,6 +64,14 @@ pub enum ToolbarAction {
     SelectAll,
     /// Clear the selection.
     SelectNone,
+}
+
+/// The translation key naming `order`.
+fn order_key(order: Order) -> &'static str {
+    match order {
+        Order::Newest => "gallery.order_newest",
+        Order::FileDate => "gallery.order_file_date",
+    }
 }
 
 /// The toolbar's inputs besides the query.
@@ -144,6 +154,47 @@ pub fn gallery_toolbar_ui(ui: &mut egui::Ui, state: ToolbarState<'_>, locale: &s
             })
             .response
             .labelled_by(model_label.id);
+        let any_tool = t!("gallery.any_source", locale = locale).into_owned();
+        let tool_label = ui.label(t!("gallery.source", locale = locale));
+        egui::ComboBox::from_id_salt("gallery-source")
+            .selected_text(
+                query
+                    .source_tool
+                    .map_or(any_tool.clone(), |tool| tool.label().to_owned()),
+            )
+            .show_ui(ui, |ui| {
+                if ui.selectable_label(query.source_tool.is_none(), &any_tool).clicked() {
+                    query.source_tool = None;
+                    actions.push(ToolbarAction::QueryChanged);
+                }
+                for tool in SourceTool::ALL {
+                    if ui
+                        .selectable_label(query.source_tool == Some(tool), tool.label())
+                        .clicked()
+                    {
+                        query.source_tool = Some(tool);
+                        actions.push(ToolbarAction::QueryChanged);
+                    }
+                }
+            })
+            .response
+            .labelled_by(tool_label.id);
+        let order_label = ui.label(t!("gallery.order", locale = locale));
+        egui::ComboBox::from_id_salt("gallery-order")
+            .selected_text(t!(order_key(query.order), locale = locale))
+            .show_ui(ui, |ui| {
+                for order in [Order::Newest, Order::FileDate] {
+                    if ui
+                        .selectable_label(query.order == order, t!(order_key(order), locale = locale))
+                        .clicked()
+                    {
+                        query.order = order;
+                        actions.push(ToolbarAction::QueryChanged);
+                    }
+                }
+            })
+            .response
+            .labelled_by(order_label.id);
         let date_label = ui.label(t!("gallery.date", locale = locale));
         egui::ComboBox::from_id_salt("gallery-date")
             .selected_text(t!(date.label_key(), locale = locale))
@@ -175,6 +226,9 @@ pub fn gallery_toolbar_ui(ui: &mut egui::Ui, state: ToolbarState<'_>, locale: &s
             .labelled_by(size_label.id);
         if ui.button(t!("gallery.import", locale = locale)).clicked() {
             actions.push(ToolbarAction::Import);
+        }
+        if ui.button(t!("gallery.import_folder", locale = locale)).clicked() {
+            actions.push(ToolbarAction::ImportFolder);
         }
     });
     ui.horizontal(|ui| {

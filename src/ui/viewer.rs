@@ -287,7 +287,13 @@ fn metadata_ui(
             .num_columns(2)
             .spacing([8.0, 4.0])
             .show(ui, |ui| {
-                let seed = meta.seed.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
+                // An imported image's seed as its tool wrote it (it may exceed 2³²).
+                let seed = meta
+                    .source
+                    .as_ref()
+                    .and_then(|source| source.seed)
+                    .or(meta.seed.map(u64::from))
+                    .map_or_else(|| "—".into(), |seed| seed.to_string());
                 for (label, value) in [
                     (t!("viewer.model", locale = locale), meta.model.clone()),
                     (
@@ -314,6 +320,9 @@ fn metadata_ui(
             && ui.small_button(t!("viewer.copy_seed", locale = locale)).clicked()
         {
             ui.ctx().copy_text(seed.to_string());
+        }
+        if let Some(source) = &meta.source {
+            source_ui(ui, source, locale);
         }
         ui.separator();
         for (action, key) in IMAGE_ACTIONS {
@@ -380,6 +389,52 @@ pub fn small_image_button_ui(ui: &mut egui::Ui, texture: Option<egui::TextureHan
         response.on_hover_text(caption)
     })
     .inner
+}
+
+/// Where an imported image came from: its tool, file, file date, what the tool recorded
+/// besides the prompt, and what was wrong with its metadata.
+fn source_ui(ui: &mut egui::Ui, source: &crate::metadata::ImportSource, locale: &str) {
+    ui.separator();
+    egui::Grid::new("viewer-source")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            let tool = source.tool.map_or_else(
+                || t!("viewer.no_tool", locale = locale).into_owned(),
+                |tool| tool.label().to_owned(),
+            );
+            let file_date = source
+                .modified_ms
+                .map_or_else(|| "—".to_owned(), crate::metadata::rfc3339);
+            for (label, value) in [
+                (t!("viewer.source_tool", locale = locale), tool),
+                (t!("viewer.file_name", locale = locale), source.file_name.clone()),
+                (t!("viewer.file_date", locale = locale), file_date),
+            ] {
+                ui.label(RichText::new(label).weak());
+                ui.add(egui::Label::new(value).selectable(true));
+                ui.end_row();
+            }
+        });
+    for note in &source.notes {
+        ui.colored_label(ui.visuals().warn_fg_color, note);
+    }
+    if !source.details.is_empty() {
+        egui::CollapsingHeader::new(t!("viewer.tool_details", locale = locale))
+            .id_salt("viewer-tool-details")
+            .show(ui, |ui| {
+                egui::Grid::new("viewer-tool-details-grid")
+                    .num_columns(2)
+                    .spacing([8.0, 2.0])
+                    .show(ui, |ui| {
+                        for (key, value) in &source.details {
+                            ui.label(RichText::new(key).weak());
+                            ui.add(egui::Label::new(value).wrap().selectable(true));
+                            ui.end_row();
+                        }
+                    });
+            });
+    }
 }
 
 fn field_ui(ui: &mut egui::Ui, label: &str, text: &str) {

@@ -230,26 +230,47 @@ impl PictorApp {
             }
             TaskOutcome::Imported {
                 stored,
+                already,
                 failed,
+                skipped_by_cancel,
                 to_strip,
             } => {
-                self.notify(t!(
-                    "gallery.imported",
-                    locale = locale,
-                    count = stored.len(),
-                    failed = failed.len()
+                self.notify(import_summary(
+                    stored.len(),
+                    &already,
+                    failed.len(),
+                    skipped_by_cancel,
+                    locale,
                 ));
-                self.import_failures = failed
-                    .iter()
-                    .map(|(path, err)| format!("{}: {}", path.display(), err.user_message(locale)))
-                    .collect();
+                self.import_failures.extend(
+                    failed
+                        .iter()
+                        .map(|(path, err)| format!("{}: {}", path.display(), err.user_message(locale))),
+                );
                 if !stored.is_empty() {
                     self.refresh_models();
                 }
                 if to_strip {
-                    for record in &stored {
+                    // An image already in the library is used as it is.
+                    for record in stored.iter().chain(already.iter().map(|(_, existing)| existing)) {
                         self.edit_image(record);
                     }
+                }
+            }
+            TaskOutcome::Counted {
+                roots,
+                files,
+                unreadable,
+            } => {
+                if files.is_empty() {
+                    let folders: Vec<String> = roots.iter().map(|root| root.display().to_string()).collect();
+                    self.notify(t!("import.no_images", locale = locale, folders = folders.join(", ")));
+                } else {
+                    self.folder_import = Some(super::FolderImport {
+                        roots,
+                        files,
+                        unreadable,
+                    });
                 }
             }
             TaskOutcome::DownloadsRetried { stored } => {
@@ -267,4 +288,35 @@ impl PictorApp {
         let message = err.user_message(self.locale());
         self.notify(message);
     }
+}
+
+/// What an import did, in one line: how many were stored, already in the library
+/// (named, when it is one file), failed, and not reached after a cancel.
+fn import_summary(
+    stored: usize,
+    already: &[(std::path::PathBuf, crate::library::ImageRecord)],
+    failed: usize,
+    skipped_by_cancel: usize,
+    locale: &str,
+) -> String {
+    if stored == 0 && failed == 0 && skipped_by_cancel == 0 {
+        if let [(path, existing)] = already {
+            let file = path.file_name().unwrap_or_default().to_string_lossy();
+            return t!("import.one_already", locale = locale, file = file, id = existing.id).into_owned();
+        }
+        if !already.is_empty() {
+            return t!("import.all_already", locale = locale, count = already.len()).into_owned();
+        }
+    }
+    let mut parts = vec![t!("import.stored", locale = locale, count = stored).into_owned()];
+    if !already.is_empty() {
+        parts.push(t!("import.already", locale = locale, count = already.len()).into_owned());
+    }
+    if failed > 0 {
+        parts.push(t!("import.failed", locale = locale, count = failed).into_owned());
+    }
+    if skipped_by_cancel > 0 {
+        parts.push(t!("import.cancelled", locale = locale, count = skipped_by_cancel).into_owned());
+    }
+    parts.join(" · ")
 }

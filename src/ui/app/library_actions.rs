@@ -290,6 +290,7 @@ impl PictorApp {
                 self.refresh_gallery();
             }
             ToolbarAction::Import => self.import_through_dialog(),
+            ToolbarAction::ImportFolder => self.import_folder_through_dialog(),
             ToolbarAction::ExportSelected => self.export_selected(),
             ToolbarAction::TrashSelected => self.trash(self.selection()),
             ToolbarAction::RestoreSelected => {
@@ -348,13 +349,14 @@ impl PictorApp {
         kind: TaskKind,
         work: impl FnOnce(&TaskProgress<'_>) -> TaskOutcome + Send + 'static,
     ) {
-        let task = self.background.spawn_task(work);
+        let (task, cancel) = self.background.spawn_task(work);
         self.tasks.insert(
             task,
             RunningTask {
                 kind,
                 done: 0,
                 total: 0,
+                cancel,
             },
         );
     }

@@ -2,6 +2,7 @@
 //! to the job queue or the background pool, and drains their events in `logic()`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -99,6 +100,8 @@ pub struct PictorApp {
     reference_records: std::collections::HashMap<String, crate::library::ImageRecord>,
     /// "Empty trash" was clicked and waits for the user's confirmation.
     confirm_empty_trash: bool,
+    /// A folder import counted and waiting to be confirmed.
+    folder_import: Option<FolderImport>,
 }
 
 /// A library task that has not ended yet.
@@ -106,6 +109,15 @@ struct RunningTask {
     kind: TaskKind,
     done: usize,
     total: usize,
+    /// Set to ask the task to stop (honoured by kinds that [`TaskKind::can_cancel`]).
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Image files found below dropped or chosen folders, waiting for the user's yes.
+struct FolderImport {
+    roots: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+    unreadable: Vec<(PathBuf, Error)>,
 }
 
 /// A short message at the bottom of the window.
@@ -161,6 +173,7 @@ impl PictorApp {
             tasks: BTreeMap::new(),
             import_failures: Vec::new(),
             confirm_empty_trash: false,
+            folder_import: None,
             lineage: None,
             compose_rect: None,
             references_loading: std::collections::HashSet::new(),
@@ -538,6 +551,7 @@ impl eframe::App for PictorApp {
         self.accept_pasted_images(&ctx);
         self.settings_window_ui(&ctx);
         self.confirm_empty_trash_ui(&ctx);
+        self.confirm_folder_import_ui(&ctx);
         if let Some(dialog) = &mut self.key_dialog {
             let current = self.key.as_ref().and_then(|k| k.key.as_ref()).map(|k| k.masked());
             let can_persist = self.secrets.can_persist();

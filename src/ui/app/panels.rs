@@ -192,6 +192,7 @@ impl PictorApp {
             title: &title,
             text: &text,
             confirm: &confirm,
+            destructive: true,
         };
         match confirm_ui(ctx, &question, locale) {
             None => {}
@@ -205,7 +206,55 @@ impl PictorApp {
         }
     }
 
-    /// One progress line per running task, with what it does.
+    /// Asks before importing the images counted below dropped or chosen folders.
+    pub(super) fn confirm_folder_import_ui(&mut self, ctx: &egui::Context) {
+        let Some(pending) = &self.folder_import else {
+            return;
+        };
+        let locale = self.locale();
+        let folders: Vec<String> = pending.roots.iter().map(|root| root.display().to_string()).collect();
+        let title = t!("import.folder_title", locale = locale);
+        let mut text = t!(
+            "import.folder_text",
+            locale = locale,
+            count = pending.files.len(),
+            folders = folders.join(", ")
+        )
+        .into_owned();
+        if !pending.unreadable.is_empty() {
+            text.push('\n');
+            text.push_str(&t!(
+                "import.unreadable_folders",
+                locale = locale,
+                count = pending.unreadable.len()
+            ));
+        }
+        let confirm = t!("import.folder_confirm", locale = locale, count = pending.files.len());
+        let question = Confirmation {
+            id: "confirm-folder-import",
+            title: &title,
+            text: &text,
+            confirm: &confirm,
+            destructive: false,
+        };
+        match confirm_ui(ctx, &question, locale) {
+            None => {}
+            Some(ConfirmAnswer::Cancel) => self.folder_import = None,
+            Some(ConfirmAnswer::Confirm) => {
+                if let Some(pending) = self.folder_import.take() {
+                    self.import_failures = pending
+                        .unreadable
+                        .iter()
+                        .map(|(path, err)| format!("{}: {}", path.display(), err.user_message(locale)))
+                        .collect();
+                    self.import_files(pending.files, false);
+                }
+            }
+        }
+    }
+
+    /// One progress line per running task, with what it does; a task that can stop
+    /// halfway has a Cancel button.
     pub(super) fn tasks_ui(&self, ui: &mut egui::Ui) {
         let locale = self.locale();
         for running in self.tasks.values().filter(|task| task.kind.shows_progress()) {
@@ -216,7 +265,17 @@ impl PictorApp {
                 egui::ProgressBar::new(running.done as f32 / running.total as f32)
                     .text(format!("{what} {} / {}", running.done, running.total))
             };
-            ui.add(bar);
+            ui.horizontal(|ui| {
+                let stopping = running.cancel.load(std::sync::atomic::Ordering::Relaxed);
+                if running.kind.can_cancel() {
+                    let button =
+                        ui.add_enabled(!stopping, egui::Button::new(t!("task.cancel", locale = locale)).small());
+                    if button.clicked() {
+                        running.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                ui.add(bar);
+            });
         }
     }
 }

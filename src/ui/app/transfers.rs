@@ -10,7 +10,7 @@ use rust_i18n::t;
 use super::PictorApp;
 use crate::error::Error;
 use crate::imaging::{self, DecodeLimits};
-use crate::library::ImageRecord;
+use crate::library::{ImageRecord, Insertion};
 use crate::settings::ExportFormat;
 use crate::transfer;
 use crate::ui::background::{TaskKind, TaskOutcome, TaskProgress};
@@ -122,7 +122,26 @@ impl PictorApp {
             .input(|i| i.pointer.latest_pos())
             .zip(self.compose_rect)
             .is_some_and(|(pointer, panel)| panel.contains(pointer));
-        self.import_files(paths, to_strip);
+        if paths.iter().any(|path| path.is_dir()) {
+            // A folder may hold thousands: count first, then ask.
+            self.start_task(TaskKind::Count, move |_| count_images(paths));
+        } else {
+            self.import_files(paths, to_strip);
+        }
+    }
+
+    /// Asks for a folder, counts the images below it, then asks whether to import them.
+    pub(super) fn import_folder_through_dialog(&mut self) {
+        if !self.dialogs.available() {
+            let message = t!("gallery.no_dialog_import", locale = self.locale()).into_owned();
+            self.notify(message);
+            return;
+        }
+        let dialogs = Arc::clone(&self.dialogs);
+        self.start_task(TaskKind::Count, move |_| match dialogs.pick_folder(None) {
+            Some(folder) => count_images(vec![folder]),
+            None => TaskOutcome::DialogCancelled,
+        });
     }
 
     /// Images pasted with Ctrl+V (the clipboard held an image, not text) are stored in
@@ -146,15 +165,17 @@ impl PictorApp {
             let mut stored = Vec::new();
             let mut failed = Vec::new();
             for (index, image) in pasted.iter().enumerate() {
-                match pixels_of(image).and_then(|pixels| transfer::import_pasted(&library, pixels)) {
+                match pixels_of(image).and_then(|pixels| crate::import::import_pasted(&library, pixels)) {
                     Ok(record) => stored.push(record),
-                    Err(err) => failed.push((PathBuf::from(transfer::PASTED_PROMPT), err)),
+                    Err(err) => failed.push((PathBuf::from(crate::import::PASTED_PROMPT), err)),
                 }
                 progress.report(index + 1, pasted.len());
             }
             TaskOutcome::Imported {
                 stored,
+                already: Vec::new(),
                 failed,
+                skipped_by_cancel: 0,
                 to_strip: true,
             }
         });
@@ -174,7 +195,19 @@ impl PictorApp {
     }
 }
 
-/// Imports every path, reporting progress; failures are kept per file.
+/// The image files below `roots`, for the question before a folder import.
+fn count_images(roots: Vec<PathBuf>) -> TaskOutcome {
+    let (files, unreadable) = crate::import::files_to_import(&roots);
+    TaskOutcome::Counted {
+        roots,
+        files,
+        unreadable,
+    }
+}
+
+/// Imports every path, reporting progress, until done or cancelled. Each file's fate is
+/// kept: stored, already in the library, or failed (with why); the good ones land
+/// whatever the bad ones do.
 fn import_all(
     library: &crate::library::Library,
     paths: &[PathBuf],
@@ -182,17 +215,26 @@ fn import_all(
     progress: &TaskProgress<'_>,
 ) -> TaskOutcome {
     let mut stored = Vec::new();
+    let mut already = Vec::new();
     let mut failed = Vec::new();
-    for (index, path) in paths.iter().enumerate() {
-        match transfer::import_file(library, path) {
-            Ok(record) => stored.push(record),
+    let mut reached = 0;
+    for path in paths {
+        if progress.cancelled() {
+            break;
+        }
+        match crate::import::import_file(library, path) {
+            Ok(Insertion::Stored(record)) => stored.push(record),
+            Ok(Insertion::AlreadyThere(existing)) => already.push((path.clone(), existing)),
             Err(err) => failed.push((path.clone(), err)),
         }
-        progress.report(index + 1, paths.len());
+        reached += 1;
+        progress.report(reached, paths.len());
     }
     TaskOutcome::Imported {
         stored,
+        already,
         failed,
+        skipped_by_cancel: paths.len() - reached,
         to_strip,
     }
 }
