@@ -37,6 +37,65 @@ pub struct ImageMeta {
     pub parents: Vec<String>,
 }
 
+/// The tool whose metadata an imported image carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceTool {
+    /// Pictor itself (its own JSON).
+    Pictor,
+    /// AUTOMATIC1111 / Forge / SD.Next (`parameters`, EXIF `UserComment`, stealth alpha).
+    A1111,
+    /// ComfyUI (`prompt` graph, `workflow`).
+    ComfyUi,
+    /// InvokeAI (`invokeai_metadata`, `sd-metadata`, `Dream`).
+    InvokeAi,
+    /// Fooocus (`parameters` as JSON).
+    Fooocus,
+    /// NovelAI (`Description`, `Comment`).
+    NovelAi,
+    /// A description only (XMP / EXIF `ImageDescription`): Midjourney and other downloads.
+    Description,
+}
+
+impl SourceTool {
+    /// Every tool, in the order filters list them.
+    pub const ALL: [Self; 7] = [
+        Self::Pictor,
+        Self::A1111,
+        Self::ComfyUi,
+        Self::InvokeAi,
+        Self::Fooocus,
+        Self::NovelAi,
+        Self::Description,
+    ];
+
+    /// The stable name used in JSON output, the database and translation keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pictor => "pictor",
+            Self::A1111 => "a1111",
+            Self::ComfyUi => "comfy_ui",
+            Self::InvokeAi => "invoke_ai",
+            Self::Fooocus => "fooocus",
+            Self::NovelAi => "novel_ai",
+            Self::Description => "description",
+        }
+    }
+
+    /// The tool's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pictor => "Pictor",
+            Self::A1111 => "AUTOMATIC1111",
+            Self::ComfyUi => "ComfyUI",
+            Self::InvokeAi => "InvokeAI",
+            Self::Fooocus => "Fooocus",
+            Self::NovelAi => "NovelAI",
+            Self::Description => "Description",
+        }
+    }
+}
+
 impl ImageMeta {
     /// The current time in milliseconds since the Unix epoch.
     pub fn now_ms() -> i64 {
