@@ -971,6 +971,7 @@ mod tests {
         let reading = read_comfyui_graph(&Value::Object(graph).to_string());
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         assert_eq!(reading.prompt, "text 81\ntext 82");
+        assert!(reading.notes.is_empty(), "{:?}", reading.notes);
     }
 
     #[test]
