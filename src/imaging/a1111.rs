@@ -150,7 +150,7 @@ fn apply_pair(meta: &mut ImageMeta, key: &str, value: &str) {
 
 /// The pairs of `line` when it is a parameter line: it must split completely into
 /// `Key: value` pairs, with at least three pairs or one well-known key.
-fn parameter_line(line: &str) -> Option<Vec<(String, String)>> {
+pub(crate) fn parameter_line(line: &str) -> Option<Vec<(String, String)>> {
     let pairs = split_pairs(line)?;
     let known = pairs.iter().any(|(key, _)| KNOWN_KEYS.contains(&key.as_str()));
     (pairs.len() >= 3 || known).then_some(pairs)

@@ -127,11 +127,7 @@ fn raw_exif(bytes: &[u8]) -> Option<Vec<u8>> {
 /// else A1111 text in `UserComment`. `None` when there is neither (or no readable EXIF).
 /// A damaged directory elsewhere in the block (common in camera files) is skipped.
 pub(crate) fn read_exif_meta(bytes: &[u8]) -> Option<ImageMeta> {
-    let exif = match Reader::new().continue_on_error(true).read_raw(raw_exif(bytes)?) {
-        Ok(exif) => exif,
-        Err(exif::Error::PartialResult(partial)) => partial.into_inner().0,
-        Err(_) => return None,
-    };
+    let exif = read_exif(bytes)?;
     let own = exif
         .get_field(Tag::MakerNote, In::PRIMARY)
         .and_then(|field| undefined_bytes(&field.value))
@@ -145,8 +141,18 @@ pub(crate) fn read_exif_meta(bytes: &[u8]) -> Option<ImageMeta> {
     })
 }
 
+/// The EXIF fields of a JPEG or WebP file; a damaged directory elsewhere in the block
+/// (common in camera files) is skipped. `None` when there is no readable EXIF.
+pub(crate) fn read_exif(bytes: &[u8]) -> Option<exif::Exif> {
+    match Reader::new().continue_on_error(true).read_raw(raw_exif(bytes)?) {
+        Ok(exif) => Some(exif),
+        Err(exif::Error::PartialResult(partial)) => Some(partial.into_inner().0),
+        Err(_) => None,
+    }
+}
+
 /// The bytes of an `UNDEFINED` value (some writers use `BYTE`).
-fn undefined_bytes(value: &Value) -> Option<&[u8]> {
+pub(crate) fn undefined_bytes(value: &Value) -> Option<&[u8]> {
     match value {
         Value::Undefined(bytes, _) | Value::Byte(bytes) => Some(bytes),
         _ => None,
@@ -157,7 +163,7 @@ fn undefined_bytes(value: &Value) -> Option<&[u8]> {
 /// all-zero code. Writers disagree on the UTF-16 byte order (A1111 and piexif always use
 /// big-endian, whatever the TIFF's order), so a byte-order mark decides, else where the
 /// zero bytes of Latin text fall, else big-endian.
-fn user_comment_text(raw: &[u8]) -> Option<String> {
+pub(crate) fn user_comment_text(raw: &[u8]) -> Option<String> {
     let (code, body) = raw.split_at_checked(8)?;
     if code == UNICODE_PREFIX {
         let (little_endian, body) = match body {

@@ -11,6 +11,7 @@ mod format;
 mod png_text;
 mod reference;
 mod thumbnail;
+mod tools;
 
 pub use a1111::{parse_a1111, to_a1111};
 pub use codec::{DecodeLimits, decode, encode_as};
@@ -20,6 +21,7 @@ pub use reference::{
     MAX_REFERENCE_BYTES, MAX_REFERENCE_SIDE, MIN_REFERENCE_SIDE, PreparedReference, prepare_reference,
 };
 pub use thumbnail::{THUMBNAIL_SIDE, decode_thumbnail, encode_thumbnail, thumbnail};
+pub use tools::{ToolReading, raw_texts, read_comfyui_graph, read_tool_metadata};
 
 use crate::error::{Error, Result};
 use crate::metadata::ImageMeta;
