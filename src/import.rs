@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::api::request::MAX_SEED;
 use crate::error::{Error, Result};
 use crate::imaging;
 use crate::library::{ImageRecord, Insertion, Library};
@@ -51,42 +52,58 @@ pub fn import_file(library: &Library, path: &Path) -> Result<Insertion> {
 }
 
 /// What the library records of an imported file: Pictor's own parameters when the file
-/// carries them, else what another tool wrote (the file name as the prompt when nothing
-/// is readable), plus the file's name and modification time.
+/// carries them (an export coming back), else what another tool wrote (the file name as
+/// the prompt when nothing is readable, with the notes saying why), plus the file's name
+/// and modification time.
 fn meta_of_file(bytes: &[u8], path: &Path, modified_ms: Option<i64>) -> ImageMeta {
     let file_name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut meta = imaging::read_metadata(bytes).unwrap_or_default();
-    let tool = if meta.prompt.trim().is_empty() {
-        None
-    } else if meta.provider == IMPORT_PROVIDER || meta.provider.is_empty() {
-        Some(SourceTool::A1111)
-    } else {
-        Some(SourceTool::Pictor)
-    };
-    let source = ImportSource {
-        tool,
-        seed: meta.seed.map(u64::from),
-        file_name,
-        modified_ms,
-        ..meta.source.take().unwrap_or_default()
-    };
-    if meta.prompt.trim().is_empty() {
-        meta.prompt = path
-            .file_stem()
+    if let Some(mut meta) = imaging::read_pictor_metadata(bytes) {
+        let known = meta.source.take().unwrap_or_default();
+        meta.source = Some(ImportSource {
+            tool: known.tool.or(Some(SourceTool::Pictor)),
+            file_name,
+            modified_ms,
+            ..known
+        });
+        if meta.created_ms <= 0 {
+            meta.created_ms = ImageMeta::now_ms();
+        }
+        return meta;
+    }
+    let reading = imaging::read_tool_metadata(bytes);
+    let prompt = if reading.prompt.trim().is_empty() {
+        path.file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    } else {
+        reading.prompt
+    };
+    ImageMeta {
+        prompt,
+        negative_prompt: reading.negative_prompt,
+        model: reading.model,
+        size: reading.size,
+        // Pictor's own seed field holds what the Qwen services take; the tool's seed,
+        // whatever its size, is kept whole in the source.
+        seed: reading
+            .seed
+            .and_then(|seed| u32::try_from(seed).ok())
+            .filter(|seed| *seed <= MAX_SEED),
+        provider: IMPORT_PROVIDER.to_owned(),
+        created_ms: ImageMeta::now_ms(),
+        source: Some(ImportSource {
+            tool: reading.tool,
+            seed: reading.seed,
+            file_name,
+            modified_ms,
+            details: reading.details,
+            notes: reading.notes,
+        }),
+        ..ImageMeta::default()
     }
-    if meta.provider.is_empty() {
-        meta.provider = IMPORT_PROVIDER.to_owned();
-    }
-    if meta.created_ms <= 0 {
-        meta.created_ms = ImageMeta::now_ms();
-    }
-    meta.source = Some(source);
-    meta
 }
 
 /// Stores an image pasted from the clipboard (pixels without a file) as a PNG, with

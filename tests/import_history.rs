@@ -59,6 +59,8 @@ fn a_folder_is_imported_recursively_and_a_second_time_adds_nothing() {
         .find(|line| line["prompt"] == "a lighthouse at dusk")
         .unwrap();
     assert_eq!(lighthouse["negative_prompt"], "blurry");
+    assert_eq!(lighthouse["seed"], 4_294_967_296u64, "a seed past 2³² is kept whole");
+    assert_eq!(lighthouse["source"]["tool"], "a1111");
 
     // The whole folder again: nothing new, every image named.
     let second = pictor(&library, &["import", folder.to_str().unwrap(), "--json"]);
@@ -188,4 +190,56 @@ fn imports_keep_the_file_name_and_date_and_the_gallery_sorts_and_filters_by_them
         ..Query::default()
     };
     assert_eq!(ids(&a1111), vec![old.id.clone()]);
+}
+
+#[test]
+fn images_from_five_tools_arrive_with_prompt_negative_prompt_and_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let folder = dir.path().join("history");
+    let expected = support::tools::five_tools(&folder);
+    let out = pictor(&library, &["import", folder.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let imported = lines(&out);
+    assert_eq!(imported.len(), expected.len(), "{imported:?}");
+    for want in &expected {
+        let line = imported
+            .iter()
+            .find(|line| line["source"]["file_name"] == want.file)
+            .unwrap_or_else(|| panic!("{} missing in {imported:?}", want.file));
+        assert_eq!(line["source"]["tool"], want.tool, "{}", want.file);
+        assert_eq!(line["prompt"], want.prompt, "{}", want.file);
+        assert_eq!(line["negative_prompt"], want.negative, "{}", want.file);
+        assert_eq!(line["seed"], want.seed, "{}: seeds are kept whole", want.file);
+    }
+    // The stored files keep every text the tools wrote, untouched.
+    let stored_texts = |file: &str| {
+        let line = imported
+            .iter()
+            .find(|line| line["source"]["file_name"] == file)
+            .unwrap();
+        pictor::imaging::raw_texts(&std::fs::read(line["path"].as_str().unwrap()).unwrap())
+    };
+    let a1111 = stored_texts("00001-3735928559.png");
+    assert!(
+        a1111
+            .iter()
+            .any(|(key, text)| key == "parameters" && text.contains("Model hash: 31e35c80fc")),
+        "A1111's own text survives: {a1111:?}"
+    );
+    let fooocus = stored_texts("2024-11-30_18-02-11_1234.png");
+    assert!(
+        fooocus
+            .iter()
+            .any(|(key, text)| key == "parameters" && text.contains("Fooocus v2.5.5")),
+        "Fooocus's JSON survives: {fooocus:?}"
+    );
+    let comfy = stored_texts("ComfyUI_00001_.png");
+    assert!(comfy.iter().any(|(key, _)| key == "workflow"), "{comfy:?}");
+    // Listed the same way later, and searchable by the tool's prompt.
+    let found = lines(&pictor(&library, &["list", "--search", "fox", "--json"]));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["seed"], 1_125_899_906_842_624u64);
+    let again = lines(&pictor(&library, &["import", folder.to_str().unwrap(), "--json"]));
+    assert!(again.iter().all(|line| line.get("skipped").is_some()), "{again:?}");
 }

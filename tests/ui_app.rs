@@ -827,3 +827,44 @@ fn a_dropped_folder_of_a_thousand_is_counted_confirmed_cancellable_and_never_imp
     wait_for_label_containing(&mut harness, "All 1000 images are already in the library");
     assert_eq!(world.library.count(&Query::default()).unwrap(), 1000);
 }
+
+#[test]
+fn a_folder_from_five_tools_dropped_on_the_window_arrives_whole_and_only_once() {
+    let world = world(success);
+    with_key(&world);
+    let mut harness = harness(&world);
+    english(&mut harness);
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("my history");
+    let expected = support::tools::five_tools(&folder);
+    drop_on_gallery(&mut harness, &folder);
+    wait_for_label(&mut harness, "Import 5");
+    harness.get_by_label("Import 5").click();
+    wait_for_label_containing(&mut harness, "Imported 5");
+    let records = world.library.query(&Query::default()).unwrap();
+    assert_eq!(records.len(), 5);
+    for want in &expected {
+        let record = records
+            .iter()
+            .find(|r| r.meta.source.as_ref().is_some_and(|s| s.file_name == want.file))
+            .unwrap_or_else(|| panic!("{} missing", want.file));
+        assert_eq!(record.meta.prompt, want.prompt);
+        assert_eq!(record.meta.negative_prompt, want.negative);
+        assert_eq!(record.meta.source.as_ref().unwrap().seed, Some(want.seed));
+    }
+    // The viewer says which tool made it.
+    step_until(&mut harness, "gallery shows them", |app| {
+        app.gallery_records().len() == 5
+    });
+    harness.get_by_label("a red fox in fresh snow").click();
+    wait_for_label(&mut harness, "ComfyUI");
+    wait_for_label(&mut harness, "1125899906842624");
+    // Everything the file carried is there too (the graph and the workflow).
+    wait_for_label_containing(&mut harness, "Everything the file carries");
+
+    drop_on_gallery(&mut harness, &folder);
+    wait_for_label(&mut harness, "Import 5");
+    harness.get_by_label("Import 5").click();
+    wait_for_label_containing(&mut harness, "All 5 images are already in the library");
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 5);
+}

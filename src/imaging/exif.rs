@@ -128,12 +128,7 @@ fn raw_exif(bytes: &[u8]) -> Option<Vec<u8>> {
 /// A damaged directory elsewhere in the block (common in camera files) is skipped.
 pub(crate) fn read_exif_meta(bytes: &[u8]) -> Option<ImageMeta> {
     let exif = read_exif(bytes)?;
-    let own = exif
-        .get_field(Tag::MakerNote, In::PRIMARY)
-        .and_then(|field| undefined_bytes(&field.value))
-        .and_then(|note| note.strip_prefix(MAKER_NOTE_PREFIX.as_slice()))
-        .and_then(|json| serde_json::from_slice::<ImageMeta>(json).ok());
-    own.or_else(|| {
+    own_meta(&exif).or_else(|| {
         let comment = exif.get_field(Tag::UserComment, In::PRIMARY)?;
         let text = user_comment_text(undefined_bytes(&comment.value)?)?;
         // A camera's or phone's comment is not a prompt.
@@ -143,6 +138,18 @@ pub(crate) fn read_exif_meta(bytes: &[u8]) -> Option<ImageMeta> {
 
 /// The EXIF fields of a JPEG or WebP file; a damaged directory elsewhere in the block
 /// (common in camera files) is skipped. `None` when there is no readable EXIF.
+/// Pictor's own JSON from a JPEG's or WebP's EXIF `MakerNote`, when present and valid.
+pub(crate) fn read_exif_own_meta(bytes: &[u8]) -> Option<ImageMeta> {
+    own_meta(&read_exif(bytes)?)
+}
+
+fn own_meta(exif: &exif::Exif) -> Option<ImageMeta> {
+    exif.get_field(Tag::MakerNote, In::PRIMARY)
+        .and_then(|field| undefined_bytes(&field.value))
+        .and_then(|note| note.strip_prefix(MAKER_NOTE_PREFIX.as_slice()))
+        .and_then(|json| serde_json::from_slice::<ImageMeta>(json).ok())
+}
+
 pub(crate) fn read_exif(bytes: &[u8]) -> Option<exif::Exif> {
     match Reader::new().continue_on_error(true).read_raw(raw_exif(bytes)?) {
         Ok(exif) => Some(exif),

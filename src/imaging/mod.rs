@@ -149,9 +149,19 @@ pub fn has_exif(bytes: &[u8]) -> bool {
 }
 
 /// `png` with `meta` embedded under both text keywords.
+///
+/// A `parameters` chunk another tool wrote (A1111's text, Fooocus's JSON) is kept as it
+/// is: nothing a tool wrote is lost, and Pictor's own JSON carries the rest.
 fn embed_meta(png: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
     let json = serde_json::to_string(meta)
         .map_err(|err| Error::image("could not serialise the image metadata").with_details(err.to_string()))?;
+    let has_parameters = png_text::read_png_text(png)
+        .map(|texts| texts.iter().any(|(keyword, _)| keyword == A1111_TEXT_KEY))
+        .unwrap_or(false);
+    let own_parameters = read_pictor_metadata(png).is_some();
+    if has_parameters && !own_parameters {
+        return embed_png_text(png, &[(PICTOR_TEXT_KEY, &json)]);
+    }
     let a1111 = to_a1111(meta);
     embed_png_text(png, &[(PICTOR_TEXT_KEY, &json), (A1111_TEXT_KEY, &a1111)])
 }
@@ -175,6 +185,19 @@ pub fn read_metadata(bytes: &[u8]) -> Option<ImageMeta> {
     text_of(PICTOR_TEXT_KEY)
         .and_then(|json| serde_json::from_str::<ImageMeta>(json).ok())
         .or_else(|| text_of(A1111_TEXT_KEY).map(parse_a1111))
+}
+
+/// Pictor's own parameters embedded in a file (PNG `iTXt` JSON, JPEG/WebP EXIF), when
+/// present and valid; other tools' metadata is read by [`read_tool_metadata`].
+pub fn read_pictor_metadata(bytes: &[u8]) -> Option<ImageMeta> {
+    match sniff(bytes)? {
+        ImageFormat::Png => png_text::read_well_formed_png_text(bytes)
+            .ok()?
+            .into_iter()
+            .find(|(keyword, _)| keyword == PICTOR_TEXT_KEY)
+            .and_then(|(_, json)| serde_json::from_str(&json).ok()),
+        ImageFormat::Jpeg | ImageFormat::WebP => exif::read_exif_own_meta(bytes),
+    }
 }
 
 /// The embedded metadata (or empty metadata) and the pixel size of a stored file, read

@@ -243,6 +243,13 @@ pub enum AppEvent {
         /// How it ended.
         outcome: TaskOutcome,
     },
+    /// The texts the viewer's image file carries (for its details).
+    RawTexts {
+        /// The image id.
+        id: String,
+        /// Keyword and text of each.
+        texts: Result<Vec<(String, String)>, Error>,
+    },
     /// The lineage of the image open in the viewer.
     Lineage(Result<crate::ui::viewer::Lineage, Error>),
     /// Library records of reference images (for the compose panel's strip).

@@ -27,6 +27,8 @@ pub struct Viewer {
     pub zoom: Zoom,
     /// Offset of the image centre from the view centre, in points.
     pub pan: egui::Vec2,
+    /// Every text the file carries besides Pictor's own (keyword, text), once read.
+    pub raw_texts: Option<Vec<(String, String)>>,
 }
 
 impl Viewer {
@@ -38,6 +40,7 @@ impl Viewer {
             failed: None,
             zoom: Zoom::Fit,
             pan: egui::Vec2::ZERO,
+            raw_texts: None,
         }
     }
 }
@@ -118,7 +121,7 @@ pub fn viewer_ui(
         .default_size(300.0)
         .resizable(true)
         .show(ui, |ui| {
-            metadata_ui(ui, record, position, locale, &mut actions);
+            metadata_ui(ui, record, viewer.raw_texts.as_deref(), position, locale, &mut actions);
             if let Some(lineage) = lineage.filter(|l| l.id == record.id) {
                 lineage_ui(ui, lineage, thumbnail, locale, &mut actions);
             }
@@ -249,6 +252,7 @@ fn image_ui(ui: &mut egui::Ui, viewer: &mut Viewer, locale: &str) {
 fn metadata_ui(
     ui: &mut egui::Ui,
     record: &ImageRecord,
+    raw_texts: Option<&[(String, String)]>,
     position: (usize, usize),
     locale: &str,
     actions: &mut Vec<ViewerAction>,
@@ -333,7 +337,38 @@ fn metadata_ui(
                 actions.push(action);
             }
         }
+        if let Some(texts) = raw_texts.filter(|texts| !texts.is_empty()) {
+            raw_texts_ui(ui, texts, locale);
+        }
     });
+}
+
+/// Every text the file carries (other tools' chunks, EXIF comments, XMP), as written:
+/// nothing a tool recorded is lost, even what Pictor does not understand.
+fn raw_texts_ui(ui: &mut egui::Ui, texts: &[(String, String)], locale: &str) {
+    ui.separator();
+    egui::CollapsingHeader::new(t!("viewer.raw_texts", locale = locale, count = texts.len()))
+        .id_salt("viewer-raw-texts")
+        .show(ui, |ui| {
+            if ui.small_button(t!("viewer.copy_raw_texts", locale = locale)).clicked() {
+                let all: Vec<String> = texts.iter().map(|(key, text)| format!("{key}:\n{text}")).collect();
+                ui.ctx().copy_text(all.join("\n\n"));
+            }
+            for (key, text) in texts {
+                ui.label(RichText::new(key).weak());
+                egui::ScrollArea::vertical()
+                    .id_salt(("viewer-raw-text", key))
+                    .max_height(160.0)
+                    .show(ui, |ui| {
+                        ui.add(
+                            egui::Label::new(RichText::new(text).monospace().small())
+                                .wrap()
+                                .selectable(true),
+                        );
+                    });
+                ui.add_space(4.0);
+            }
+        });
 }
 
 /// "Made from" and "Edits of this image", as thumbnails that open their image.

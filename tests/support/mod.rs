@@ -6,6 +6,7 @@
 
 pub mod contract;
 pub mod tasks;
+pub mod tools;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

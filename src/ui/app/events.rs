@@ -108,6 +108,14 @@ impl PictorApp {
             },
             AppEvent::Thumbnail { id, image } => self.thumbnails.insert(ctx, id, image),
             AppEvent::ThumbnailsDropped(ids) => self.thumbnails.dropped(&ids),
+            AppEvent::RawTexts { id, texts } => match texts {
+                Ok(texts) => {
+                    if let Some(viewer) = self.viewer.as_mut().filter(|v| v.id == id) {
+                        viewer.raw_texts = Some(texts);
+                    }
+                }
+                Err(err) => tracing::info!("the file's texts are unreadable: {}", err.message),
+            },
             AppEvent::FullImage { id, image } => {
                 if let Some(viewer) = self.viewer.as_mut().filter(|v| v.id == id) {
                     match image {

@@ -134,6 +134,19 @@ impl PictorApp {
         }
         self.viewer = Some(Viewer::new(record.id.clone()));
         let library = Arc::clone(&self.library);
+        let path = library.image_path(&record);
+        let raw_id = record.id.clone();
+        self.background.spawn(move || AppEvent::RawTexts {
+            id: raw_id,
+            texts: std::fs::read(&path)
+                .map_err(|err| crate::Error::storage(format!("cannot read {}", path.display()), err))
+                .map(|bytes| {
+                    // Pictor's own JSON is what the viewer shows above, field by field.
+                    let mut texts = crate::imaging::raw_texts(&bytes);
+                    texts.retain(|(key, _)| key != crate::imaging::PICTOR_TEXT_KEY);
+                    texts
+                }),
+        });
         let id = record.id.clone();
         self.background.spawn(move || AppEvent::FullImage {
             id: record.id.clone(),
