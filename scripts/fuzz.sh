@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds="${FUZZ_SECONDS:-60}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(parse_response png_metadata a1111)
+    targets=(parse_response png_metadata a1111 comfyui_graph)
 fi
 unset CARGO_TARGET_DIR
 
@@ -37,6 +37,9 @@ for file in ../tests/fixtures/responses/*; do
 done
 seed png_metadata ../../shared/testdata/pngsuite/*.png
 seed a1111
+# A ComfyUI graph with a sampler, two text encoders and a checkpoint, to mutate from.
+mkdir -p corpus/comfyui_graph
+printf '%s' '{"3":{"class_type":"KSampler","inputs":{"seed":42,"positive":["6",0],"negative":["7",0],"model":["4",0]}},"4":{"class_type":"CheckpointLoaderSimple","inputs":{"ckpt_name":"m.safetensors"}},"6":{"class_type":"CLIPTextEncode","inputs":{"text":"a fox"}},"7":{"class_type":"CLIPTextEncode","inputs":{"text":"blur"}}}' >corpus/comfyui_graph/graph.json
 
 cargo +nightly fuzz build
 for target in "${targets[@]}"; do

@@ -151,7 +151,7 @@ pub fn files_to_import(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Error)
 }
 
 /// Whether `path` has an image file's extension (hidden files, e.g. a tool's temp files, are skipped).
-fn is_image_name(path: &Path) -> bool {
+pub(crate) fn is_image_name(path: &Path) -> bool {
     let hidden = path
         .file_name()
         .is_some_and(|name| name.to_string_lossy().starts_with('.'));

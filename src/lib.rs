@@ -23,5 +23,6 @@ pub mod settings;
 pub mod sync;
 pub mod transfer;
 pub mod ui;
+pub mod watch;
 
 pub use error::{Error, ErrorKind, Result};

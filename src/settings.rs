@@ -89,6 +89,8 @@ pub struct Settings {
     pub thumbnail_size: f32,
     /// File name template for saving: `{date}`, `{model}`, `{seed}`, `{prompt:N}`, `{id}`.
     pub file_name_template: String,
+    /// Folders whose new images are imported as they arrive (none by default).
+    pub watched_folders: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -106,6 +108,7 @@ impl Default for Settings {
             export_quality: 90,
             thumbnail_size: 160.0,
             file_name_template: "{date}_{model}_{seed}_{prompt:24}".to_owned(),
+            watched_folders: Vec::new(),
         }
     }
 }

@@ -657,3 +657,53 @@ fn starring_during_an_export_keeps_the_exports_progress_and_only_row_changes_req
     });
     assert_eq!(harness.state().gallery_queries(), queries_before + 1);
 }
+
+#[test]
+fn a_watched_folder_imports_new_images_as_they_arrive_and_stops_when_removed() {
+    let world = world(1);
+    let watched = world.dir.path().join("comfy output");
+    std::fs::create_dir_all(&watched).unwrap();
+    world
+        .dialogs
+        .folder_answers
+        .lock()
+        .unwrap()
+        .push_back(Some(watched.clone()));
+    let mut harness = harness(&world);
+    harness.get_by_label("⚙ Settings").click();
+    harness.run_steps(2);
+    harness.get_by_label("Watch a folder…").click();
+    let shown = watched.display().to_string();
+    let started = std::time::Instant::now();
+    while harness.query_by_label(&shown).is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the folder is listed"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(15));
+    }
+    harness.run_steps(2);
+    // Another tool writes an image into it: it is imported with its prompt.
+    let a1111 = "a paper boat on a pond\nNegative prompt: blur\nSteps: 20, Seed: 77, Size: 40x40";
+    let png = pictor::imaging::embed_png_text(&support::sample_png(40, 40, 11), &[("parameters", a1111)]).unwrap();
+    std::fs::write(watched.join("00007-77.png"), png).unwrap();
+    step_until(&mut harness, "imported from the watched folder", |_| {
+        world.library.count(&Query::default()).unwrap() == 2
+    });
+    let boat = world
+        .library
+        .query(&Query::default())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.meta.prompt == "a paper boat on a pond");
+    assert!(boat.is_some(), "arrived with its prompt");
+
+    // Stop watching: a later file stays where it is.
+    harness.get_by_label("Stop watching").click();
+    harness.run_steps(3);
+    std::fs::write(watched.join("00008-78.png"), support::sample_png(40, 40, 12)).unwrap();
+    std::thread::sleep(pictor::watch::SETTLE_TIME + std::time::Duration::from_secs(1));
+    harness.run_steps(5);
+    assert_eq!(world.library.count(&Query::default()).unwrap(), 2);
+}

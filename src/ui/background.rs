@@ -263,6 +263,8 @@ pub enum AppEvent {
     Clipboard(Result<egui::ColorImage, Error>),
     /// The models known to the library (for the filter).
     Models(Result<Vec<String>, Error>),
+    /// A folder chosen to be watched (`None`: the dialog was cancelled).
+    FolderToWatch(Option<PathBuf>),
     /// Asynchronous tasks an earlier session left running at a service.
     PendingTasks(Result<Vec<crate::library::PendingTask>, Error>),
 }

@@ -1,4 +1,5 @@
-//! The settings window: provider, base URL, timeout, concurrency, theme, language, export.
+//! The settings window: provider, base URL, timeout, concurrency, theme, language,
+//! export, watched folders.
 
 use rust_i18n::t;
 
@@ -192,4 +193,46 @@ fn overridden_ui(ui: &mut egui::Ui, value: &str, locale: &str) -> egui::Response
         response
     })
     .inner
+}
+
+/// What the user asked of the watched folders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WatchAction {
+    /// Choose a folder to watch (through the file dialog).
+    Add,
+    /// Stop watching this folder.
+    Remove(std::path::PathBuf),
+}
+
+/// The watched folders: each with a button that stops watching it, and one that adds a
+/// folder. `problems` are the folders that could not be watched, with why.
+pub fn watched_folders_ui(
+    ui: &mut egui::Ui,
+    settings: &Settings,
+    problems: &[(std::path::PathBuf, String)],
+    locale: &str,
+) -> Option<WatchAction> {
+    let mut action = None;
+    ui.separator();
+    ui.label(egui::RichText::new(t!("settings.watched_folders", locale = locale)).strong());
+    ui.label(
+        egui::RichText::new(t!("settings.watched_folders_hint", locale = locale))
+            .small()
+            .weak(),
+    );
+    for folder in &settings.watched_folders {
+        ui.horizontal(|ui| {
+            if ui.small_button(t!("settings.stop_watching", locale = locale)).clicked() {
+                action = Some(WatchAction::Remove(folder.clone()));
+            }
+            ui.label(folder.display().to_string());
+        });
+        if let Some((_, why)) = problems.iter().find(|(path, _)| path == folder) {
+            ui.colored_label(ui.visuals().warn_fg_color, why);
+        }
+    }
+    if ui.button(t!("settings.watch_folder", locale = locale)).clicked() {
+        action = Some(WatchAction::Add);
+    }
+    action
 }

@@ -172,6 +172,8 @@ impl PictorApp {
                     Err(err) => self.notify_error(&err),
                 }
             }
+            AppEvent::FolderToWatch(Some(folder)) => self.watch_folder(folder),
+            AppEvent::FolderToWatch(None) => {}
             AppEvent::PendingTasks(Ok(tasks)) => self.resume_tasks(tasks),
             AppEvent::PendingTasks(Err(err)) => tracing::warn!("stored tasks unreadable: {}", err.message),
             AppEvent::Models(Ok(models)) => self.models = models,

@@ -34,6 +34,7 @@ mod keyboard;
 mod library_actions;
 mod panels;
 mod transfers;
+mod watching;
 
 const SETTINGS_KEY: &str = "pictor-settings";
 const COMPOSE_KEY: &str = "pictor-compose";
@@ -92,6 +93,8 @@ pub struct PictorApp {
     references_loading: std::collections::HashSet<String>,
     /// Stored tasks (row ids) already handed to a job in this session.
     resumed_tasks: std::collections::HashSet<i64>,
+    /// The watched folders' watcher and what it reports.
+    watching: watching::Watching,
     /// Where the compose panel was drawn last frame (files dropped on it become references).
     compose_rect: Option<egui::Rect>,
     /// The lineage of the image open in the viewer, once loaded.
@@ -144,7 +147,7 @@ impl PictorApp {
         let ctx = cc.egui_ctx.clone();
         let waker: Waker = Arc::new(move || ctx.request_repaint());
         let (jobs, job_events) = Jobs::new(deps.runtime.clone(), settings.concurrency, Arc::clone(&waker));
-        let background = Background::new(deps.runtime, waker);
+        let background = Background::new(deps.runtime, Arc::clone(&waker));
         let mut app = Self {
             secrets: deps.secrets,
             library: deps.library,
@@ -178,6 +181,7 @@ impl PictorApp {
             compose_rect: None,
             references_loading: std::collections::HashSet::new(),
             resumed_tasks: std::collections::HashSet::new(),
+            watching: watching::Watching::new(Arc::clone(&waker)),
             reference_records: std::collections::HashMap::new(),
         };
         app.load_reference_records();
@@ -456,6 +460,8 @@ impl eframe::App for PictorApp {
             self.handle_app_event(ctx, event);
         }
         self.follow_provider();
+        self.follow_watched_folders();
+        self.import_arrivals();
         if self.cards.iter().any(JobCard::is_active) {
             ctx.request_repaint_after(Duration::from_secs(1));
         }

@@ -10,7 +10,7 @@ use crate::api::provider::Provider;
 use crate::secrets::KeyStatus;
 use crate::ui::background::{TaskKind, TaskOutcome};
 use crate::ui::confirm::{ConfirmAnswer, Confirmation, confirm_ui};
-use crate::ui::settings_ui::settings_ui;
+use crate::ui::settings_ui::{settings_ui, watched_folders_ui};
 use crate::ui::viewer::viewer_ui;
 
 impl PictorApp {
@@ -60,6 +60,7 @@ impl PictorApp {
         let locale = self.locale();
         let mut open = true;
         let mut changed = false;
+        let mut watch_action = None;
         let provider_before = self.settings.provider;
         egui::Window::new(t!("settings.title", locale = locale))
             .open(&mut open)
@@ -69,8 +70,12 @@ impl PictorApp {
             .resizable(false)
             .show(ctx, |ui| {
                 changed = settings_ui(ui, &mut self.settings, &self.overrides, locale);
+                watch_action = watched_folders_ui(ui, &self.settings, &self.watching.problems, locale);
             });
         self.settings_open = open;
+        if let Some(action) = watch_action {
+            self.handle_watch_action(action);
+        }
         if changed {
             self.jobs.set_concurrency(self.settings.concurrency);
             let chosen = self.settings.provider;
