@@ -243,3 +243,39 @@ fn images_from_five_tools_arrive_with_prompt_negative_prompt_and_seed() {
     let again = lines(&pictor(&library, &["import", folder.to_str().unwrap(), "--json"]));
     assert!(again.iter().all(|line| line.get("skipped").is_some()), "{again:?}");
 }
+
+#[test]
+fn malformed_tool_metadata_imports_with_the_file_name_and_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let folder = dir.path().join("broken tools");
+    std::fs::create_dir_all(&folder).unwrap();
+    let truncated_graph = r#"{"3": {"class_type": "KSampler", "inputs": {"seed": 5, "positive": ["6", 0"#;
+    let cyclic = r#"{"3": {"class_type": "KSampler", "inputs": {"seed": 1, "positive": ["8", 0], "negative": ["8", 0]}},
+                     "8": {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": ["8", 0]}}}"#;
+    let files = [
+        ("truncated_graph.png", vec![("prompt", truncated_graph)]),
+        ("cyclic_graph.png", vec![("prompt", cyclic)]),
+        (
+            "bad_invoke.png",
+            vec![("invokeai_metadata", "{\"positive_prompt\": \"half")],
+        ),
+    ];
+    for (seed, (name, texts)) in (20..).zip(&files) {
+        std::fs::write(folder.join(name), support::tools::png_with_texts(24, 24, seed, texts)).unwrap();
+    }
+    let out = pictor(&library, &["import", folder.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let imported = lines(&out);
+    assert_eq!(imported.len(), 3, "{imported:?}");
+    for line in &imported {
+        let file = line["source"]["file_name"].as_str().unwrap();
+        assert_eq!(
+            line["prompt"],
+            file.trim_end_matches(".png"),
+            "the file name is the prompt"
+        );
+        let notes = line["source"]["notes"].as_array().unwrap();
+        assert!(!notes.is_empty(), "{file}: a note says what was wrong");
+    }
+}
