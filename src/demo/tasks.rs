@@ -84,13 +84,14 @@ pub(super) async fn create(state: &Arc<DemoState>, request: Request<Incoming>) -
     let state = Arc::clone(state);
     let task_id = id.clone();
     tokio::spawn(async move {
-        // Queued for a while (cancellable), then drawn.
-        tokio::time::sleep(state.latency / 2).await;
+        // Queued for one latency (cancellable), then running for two, as a real task
+        // takes a while: the first poll (after 3 s) finds it running at the default 2 s.
+        tokio::time::sleep(state.latency).await;
         lock(&state.tasks).advance(&task_id, DemoTask::Running);
         if !matches!(lock(&state.tasks).tasks.get(&task_id), Some(DemoTask::Running)) {
             return;
         }
-        tokio::time::sleep(state.latency / 2).await;
+        tokio::time::sleep(state.latency * 2).await;
         let next = match super::draw_job(&state, &job).await {
             Ok(urls) => DemoTask::Succeeded { prompt, urls },
             Err(_) => DemoTask::Failed {

@@ -337,7 +337,8 @@ fn metadata_ui(
                 actions.push(action);
             }
         }
-        if let Some(texts) = raw_texts.filter(|texts| !texts.is_empty()) {
+        // An imported file's own texts; a generated image's are Pictor's, shown above.
+        if let Some(texts) = raw_texts.filter(|texts| !texts.is_empty() && meta.source.is_some()) {
             raw_texts_ui(ui, texts, locale);
         }
     });
