@@ -707,3 +707,37 @@ fn a_watched_folder_imports_new_images_as_they_arrive_and_stops_when_removed() {
     harness.run_steps(5);
     assert_eq!(world.library.count(&Query::default()).unwrap(), 2);
 }
+
+#[test]
+fn without_a_dialog_backend_a_folder_to_watch_is_typed_in() {
+    let mut world = world(1);
+    world.dialogs = Arc::new(ScriptedDialogs {
+        unavailable: true,
+        ..Default::default()
+    });
+    let watched = world.dir.path().join("typed in");
+    std::fs::create_dir_all(&watched).unwrap();
+    let mut harness = harness(&world);
+    harness.get_by_label("⚙ Settings").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Watch a folder…").is_none(), "no dialog to open");
+    let field = harness.get_by_label("No file dialog is available on this system: type the folder's path");
+    field.focus();
+    harness.run_steps(1);
+    field_type(&mut harness, &watched.display().to_string());
+    harness.get_by_label("Watch").click();
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state_mut().settings_mut().watched_folders,
+        vec![watched.clone()]
+    );
+    std::fs::write(watched.join("new.png"), support::sample_png(30, 30, 5)).unwrap();
+    step_until(&mut harness, "imported from the typed folder", |_| {
+        world.library.count(&Query::default()).unwrap() == 2
+    });
+}
+
+fn field_type(harness: &mut Harness<'_, PictorApp>, text: &str) {
+    harness.input_mut().events.push(egui::Event::Text(text.to_owned()));
+    harness.run_steps(1);
+}

@@ -200,16 +200,21 @@ fn overridden_ui(ui: &mut egui::Ui, value: &str, locale: &str) -> egui::Response
 pub enum WatchAction {
     /// Choose a folder to watch (through the file dialog).
     Add,
+    /// Watch this folder, typed in (when no file dialog is available).
+    AddPath(std::path::PathBuf),
     /// Stop watching this folder.
     Remove(std::path::PathBuf),
 }
 
 /// The watched folders: each with a button that stops watching it, and one that adds a
 /// folder. `problems` are the folders that could not be watched, with why.
+///
+/// Without a file dialog (`typed` is then the folder being typed) the folder is typed in.
 pub fn watched_folders_ui(
     ui: &mut egui::Ui,
     settings: &Settings,
     problems: &[(std::path::PathBuf, String)],
+    typed: Option<&mut String>,
     locale: &str,
 ) -> Option<WatchAction> {
     let mut action = None;
@@ -231,8 +236,28 @@ pub fn watched_folders_ui(
             ui.colored_label(ui.visuals().warn_fg_color, why);
         }
     }
-    if ui.button(t!("settings.watch_folder", locale = locale)).clicked() {
-        action = Some(WatchAction::Add);
+    match typed {
+        None => {
+            if ui.button(t!("settings.watch_folder", locale = locale)).clicked() {
+                action = Some(WatchAction::Add);
+            }
+        }
+        Some(typed) => {
+            ui.horizontal(|ui| {
+                let field = ui.add(
+                    egui::TextEdit::singleline(typed)
+                        .hint_text(t!("settings.folder_path_hint", locale = locale))
+                        .desired_width(220.0),
+                );
+                let field = field.on_hover_text(t!("settings.no_dialog_type_path", locale = locale));
+                let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                let clicked = ui.button(t!("settings.watch", locale = locale)).clicked();
+                if (entered || clicked) && !typed.trim().is_empty() {
+                    action = Some(WatchAction::AddPath(std::path::PathBuf::from(typed.trim())));
+                    typed.clear();
+                }
+            });
+        }
     }
     action
 }

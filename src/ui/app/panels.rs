@@ -70,7 +70,8 @@ impl PictorApp {
             .resizable(false)
             .show(ctx, |ui| {
                 changed = settings_ui(ui, &mut self.settings, &self.overrides, locale);
-                watch_action = watched_folders_ui(ui, &self.settings, &self.watching.problems, locale);
+                let typed = (!self.dialogs.available()).then_some(&mut self.watching.typed);
+                watch_action = watched_folders_ui(ui, &self.settings, &self.watching.problems, typed, locale);
             });
         self.settings_open = open;
         if let Some(action) = watch_action {

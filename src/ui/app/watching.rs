@@ -18,6 +18,8 @@ pub(super) struct Watching {
     folders: Vec<PathBuf>,
     /// Folders that could not be watched, with why (shown in Settings).
     pub(super) problems: Vec<(PathBuf, String)>,
+    /// A folder being typed in Settings (used when no file dialog is available).
+    pub(super) typed: String,
     sender: Sender<Vec<PathBuf>>,
     arrived: Receiver<Vec<PathBuf>>,
     waker: Waker,
@@ -31,6 +33,7 @@ impl Watching {
             watcher: None,
             folders: Vec::new(),
             problems: Vec::new(),
+            typed: String::new(),
             sender,
             arrived,
             waker,
@@ -89,6 +92,7 @@ impl PictorApp {
     pub(super) fn handle_watch_action(&mut self, action: WatchAction) {
         match action {
             WatchAction::Remove(folder) => self.settings.watched_folders.retain(|watched| *watched != folder),
+            WatchAction::AddPath(folder) => self.watch_folder(folder),
             WatchAction::Add => {
                 if !self.dialogs.available() {
                     let text = rust_i18n::t!("gallery.no_dialog_import", locale = self.locale()).into_owned();
