@@ -5,6 +5,7 @@ pub mod app;
 pub mod background;
 pub mod compose;
 pub mod confirm;
+pub mod dates;
 pub mod dialogs;
 pub mod fonts;
 pub mod gallery;

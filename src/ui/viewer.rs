@@ -308,7 +308,7 @@ fn metadata_ui(
                     (t!("viewer.provider", locale = locale), meta.provider.clone()),
                     (
                         t!("viewer.created", locale = locale),
-                        crate::metadata::rfc3339(meta.created_ms),
+                        crate::ui::dates::human_date(meta.created_ms, locale),
                     ),
                     (
                         t!("viewer.request_id", locale = locale),
@@ -441,7 +441,7 @@ fn source_ui(ui: &mut egui::Ui, source: &crate::metadata::ImportSource, locale: 
             );
             let file_date = source
                 .modified_ms
-                .map_or_else(|| "—".to_owned(), crate::metadata::rfc3339);
+                .map_or_else(|| "—".to_owned(), |ms| crate::ui::dates::human_date(ms, locale));
             for (label, value) in [
                 (t!("viewer.source_tool", locale = locale), tool),
                 (t!("viewer.file_name", locale = locale), source.file_name.clone()),
