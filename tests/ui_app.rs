@@ -861,6 +861,13 @@ fn a_folder_from_five_tools_dropped_on_the_window_arrives_whole_and_only_once() 
     wait_for_label(&mut harness, "1125899906842624");
     // Everything the file carried is there too (the graph and the workflow).
     wait_for_label_containing(&mut harness, "Everything the file carries");
+    // Its settings: the prompts and seed, not a checkpoint no service here runs.
+    let model_before = harness.state().form_params().model.clone();
+    harness.get_by_label("Use these settings").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().form_params().prompt, "a red fox in fresh snow");
+    assert_eq!(harness.state().form_params().negative_prompt, "text, watermark");
+    assert_eq!(harness.state().form_params().model, model_before);
 
     drop_on_gallery(&mut harness, &folder);
     wait_for_label(&mut harness, "Import 5");

@@ -212,10 +212,10 @@ impl PictorApp {
             ViewerAction::Next => self.open_viewer((index + 1).min(self.gallery.records.len().saturating_sub(1))),
             ViewerAction::ToggleFavorite => self.set_favorite(vec![record.id.clone()], !record.favorite),
             ViewerAction::UseSettings => {
-                self.form.use_params(&params_of(record));
+                self.form.use_params(&params_of(record, &self.form.params));
                 self.viewer = None;
             }
-            ViewerAction::GenerateAgain => match GenerationRequest::try_from(&params_of(record)) {
+            ViewerAction::GenerateAgain => match GenerationRequest::try_from(&params_of(record, &self.form.params)) {
                 Ok(request) => match self.generator() {
                     Ok(generator) => self.submit(&generator, request),
                     Err(err) => {
@@ -394,8 +394,33 @@ impl PictorApp {
 }
 
 /// The parameters an image was made with, for "Use these settings" and "Generate again".
-pub fn params_of(record: &ImageRecord) -> GenerationParams {
+///
+/// An image imported from another tool was most often made with a checkpoint no service
+/// here runs: its prompt, negative prompt and seed (when the services take it) are used
+/// with the `current` model, size and switches. Only a model the catalogue knows is
+/// taken over, with its recorded size.
+pub fn params_of(record: &ImageRecord, current: &GenerationParams) -> GenerationParams {
     let meta = &record.meta;
+    let from_another_tool = meta
+        .source
+        .as_ref()
+        .is_some_and(|source| source.tool != Some(crate::metadata::SourceTool::Pictor));
+    if from_another_tool {
+        let (model, size) = match crate::api::request::spec_for(&meta.model) {
+            Some(_) => (meta.model.clone(), Size::parse(&meta.size).unwrap_or(current.size)),
+            None => (current.model.clone(), current.size),
+        };
+        return GenerationParams {
+            model,
+            size,
+            prompt: meta.prompt.clone(),
+            negative_prompt: meta.negative_prompt.clone(),
+            seed: meta.seed,
+            n: 1,
+            references: Vec::new(),
+            ..current.clone()
+        };
+    }
     let defaults = GenerationParams::default();
     GenerationParams {
         model: if meta.model.is_empty() {
