@@ -18,7 +18,7 @@ use crate::api::task::TaskStatus;
 use crate::connection::{Connection, Overrides, start_demo_server};
 use crate::error::{Error, ErrorKind, Result};
 use crate::generate::Generator;
-use crate::library::{Durability, ImageRecord, Insertion, Library, LibraryPaths, Query, write_atomically};
+use crate::library::{Durability, ImageRecord, Insertion, Library, LibraryPaths, Order, Query, write_atomically};
 use crate::secrets::Secrets;
 use crate::settings::{ExportFormat, Settings};
 
@@ -71,6 +71,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Write copies of images to a folder.
     Export(ExportArgs),
+    /// Give images 1–5 stars (0 clears the rating).
+    Rate(RateArgs),
     /// Move images to the trash.
     Delete(IdsArgs),
     /// Bring images back from the trash.
@@ -147,9 +149,26 @@ pub struct ListArgs {
     /// The trash instead of the library.
     #[arg(long)]
     pub trash: bool,
+    /// Only images with at least this many stars (1–5).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub min_rating: Option<u8>,
+    /// Most stars first (then newest) instead of newest first.
+    #[arg(long)]
+    pub by_rating: bool,
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `pictor rate`.
+#[derive(Debug, Args)]
+pub struct RateArgs {
+    /// Stars: 1–5, or 0 to clear the rating.
+    #[arg(value_parser = clap::value_parser!(u8).range(0..=5))]
+    pub stars: u8,
+    /// Image ids (or unique prefixes).
+    #[arg(required = true)]
+    pub ids: Vec<String>,
 }
 
 /// `pictor import`.
@@ -256,6 +275,8 @@ pub struct ImageJson {
     created: String,
     provider: String,
     favorite: bool,
+    /// Stars given, 1–5; 0 = not rated.
+    rating: u8,
     parents: Vec<String>,
     /// For an imported image: the tool whose metadata it carried (`null`: none), its
     /// original file name and modification time.
@@ -295,6 +316,7 @@ impl ImageJson {
             created: crate::metadata::rfc3339(meta.created_ms),
             provider: meta.provider.clone(),
             favorite: record.favorite,
+            rating: record.rating,
             parents: meta.parents.clone(),
             source: meta.source.as_ref().map(|source| SourceJson {
                 tool: source.tool,
@@ -317,7 +339,7 @@ pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
         Command::Export(args) => args.json,
         Command::Check(args) => args.json,
         Command::Models(args) => args.json,
-        Command::Delete(_) | Command::Restore(_) | Command::Retry | Command::Key { .. } => false,
+        Command::Delete(_) | Command::Restore(_) | Command::Rate(_) | Command::Retry | Command::Key { .. } => false,
     };
     match dispatch(&overrides, command) {
         Ok(code) => code,
@@ -334,6 +356,7 @@ fn dispatch(overrides: &Overrides, command: Command) -> Result<i32> {
         Command::List(args) => list(&args),
         Command::Import(args) => import(&args),
         Command::Export(args) => export(&args),
+        Command::Rate(args) => rate(&args),
         Command::Delete(args) => trash_or_restore(&args, true),
         Command::Restore(args) => trash_or_restore(&args, false),
         Command::Retry => retry(overrides),
@@ -518,6 +541,8 @@ fn list(args: &ListArgs) -> Result<i32> {
         favorites_only: args.favorites,
         trash: args.trash,
         limit: args.limit,
+        min_rating: args.min_rating,
+        order: if args.by_rating { Order::Rating } else { Order::Newest },
         ..Query::default()
     };
     for record in library.query(&query)? {
@@ -584,6 +609,21 @@ fn import(args: &ImportArgs) -> Result<i32> {
         eprintln!("{stored} imported, {skipped} already in the library, {failed} failed");
     }
     Ok(i32::from(failed > 0))
+}
+
+fn rate(args: &RateArgs) -> Result<i32> {
+    let library = open_library()?;
+    let ids = resolve_all(&library, &args.ids)?;
+    let count = library.set_rating(&ids, args.stars)?;
+    println!(
+        "{count} rated {}",
+        if args.stars == 0 {
+            "(cleared)".to_owned()
+        } else {
+            "★".repeat(usize::from(args.stars))
+        }
+    );
+    Ok(0)
 }
 
 fn resolve_all(library: &Library, ids: &[String]) -> Result<Vec<String>> {

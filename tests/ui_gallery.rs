@@ -741,3 +741,42 @@ fn field_type(harness: &mut Harness<'_, PictorApp>, text: &str) {
     harness.input_mut().events.push(egui::Event::Text(text.to_owned()));
     harness.run_steps(1);
 }
+
+#[test]
+fn keys_1_to_5_rate_the_selection_and_the_gallery_filters_by_stars() {
+    use pictor::library::Query;
+    let world = world(3);
+    let mut harness = harness(&world);
+    let records: Vec<_> = harness.state().gallery_records().to_vec();
+    // Select the first image and press 4.
+    harness.get_by_label(&records[0].meta.prompt).click();
+    step_until(&mut harness, "viewer", |app| app.viewer_image().is_some());
+    harness.key_press(egui::Key::Num4);
+    step_until(&mut harness, "rated in the library", |_| {
+        world.library.get(&records[0].id).unwrap().unwrap().rating == 4
+    });
+    // 0 clears.
+    harness.key_press(egui::Key::Num0);
+    step_until(&mut harness, "cleared", |_| {
+        world.library.get(&records[0].id).unwrap().unwrap().rating == 0
+    });
+    harness.key_press(egui::Key::Num2);
+    step_until(&mut harness, "rated 2", |_| {
+        world.library.get(&records[0].id).unwrap().unwrap().rating == 2
+    });
+    let at_least = |stars| Query {
+        min_rating: Some(stars),
+        ..Query::default()
+    };
+    assert_eq!(world.library.count(&at_least(2)).unwrap(), 1);
+    // Back in the gallery, 5 rates the whole selection.
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Num5);
+    step_until(&mut harness, "all rated 5", |_| {
+        world.library.count(&at_least(5)).unwrap() == 3
+    });
+    assert!(harness.state().gallery_records().iter().all(|r| r.rating == 5));
+}

@@ -47,6 +47,7 @@ pub use pending::PendingDownload;
 pub use query::{Order, Query};
 pub use record::{Checked, ImageRecord, Insertion, NewImage};
 pub use recovery::{RecoveryReport, png_size_reader};
+pub use store::MAX_RATING;
 pub use tasks::PendingTask;
 
 /// How long a write waits for another process's write to finish before failing.

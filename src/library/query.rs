@@ -27,6 +27,8 @@ pub struct Query {
     /// Only this image's family: it, the images it was made from (and theirs), and the
     /// images made from it (and theirs).
     pub family_of: Option<String>,
+    /// Only images with at least this many stars.
+    pub min_rating: Option<u8>,
     /// Only images imported with this tool's metadata.
     pub source_tool: Option<SourceTool>,
     /// The order of the list.
@@ -46,6 +48,8 @@ pub enum Order {
     /// By the imported file's own modification time, newest first (images without one,
     /// such as generated ones, by when they were made).
     FileDate,
+    /// Most stars first, then newest.
+    Rating,
 }
 
 impl Order {
@@ -54,6 +58,7 @@ impl Order {
         match self {
             Self::Newest => LISTING_ORDER,
             Self::FileDate => "ORDER BY COALESCE(file_modified_ms, created_ms) DESC, id DESC LIMIT ? OFFSET ?",
+            Self::Rating => "ORDER BY rating DESC, created_ms DESC, id DESC LIMIT ? OFFSET ?",
         }
     }
 }
@@ -98,6 +103,9 @@ impl Filter {
         }
         if let Some(until) = query.until_ms {
             filter.add("created_ms < ?", [Value::Integer(until)]);
+        }
+        if let Some(stars) = query.min_rating.filter(|stars| *stars > 0) {
+            filter.add("rating >= ?", [Value::Integer(i64::from(stars))]);
         }
         if let Some(tool) = query.source_tool {
             filter.add("source_tool = ?", [Value::Text(tool.name().to_owned())]);

@@ -60,6 +60,8 @@ pub struct ImageRecord {
     pub height: u32,
     /// Marked as a favourite.
     pub favorite: bool,
+    /// Stars given, 1–5; 0 = not rated.
+    pub rating: u8,
     /// When it was moved to the trash (milliseconds since the epoch); `None` = live.
     pub deleted_ms: Option<i64>,
     /// The file was not on disk when the library was last opened.
@@ -77,6 +79,7 @@ impl ImageRecord {
             width: 1,
             height: 1,
             favorite: false,
+            rating: 0,
             deleted_ms: None,
             missing: false,
         }
@@ -86,7 +89,7 @@ impl ImageRecord {
 /// The columns [`record_from_row`] reads, in order, for `SELECT {RECORD_COLUMNS} FROM images`.
 pub const RECORD_COLUMNS: &str = "id, created_ms, model, prompt, negative_prompt, revised_prompt, size, seed, \
      prompt_extend, watermark, provider, request_id, params_json, file, width, height, favorite, \
-     deleted_ms, missing";
+     deleted_ms, missing, rating";
 
 /// Builds a record from a row selected with [`RECORD_COLUMNS`].
 ///
@@ -109,6 +112,7 @@ pub fn record_from_row(row: &Row<'_>) -> rusqlite::Result<ImageRecord> {
         width: row.get("width")?,
         height: row.get("height")?,
         favorite: row.get("favorite")?,
+        rating: row.get("rating")?,
         deleted_ms: row.get("deleted_ms")?,
         missing: row.get("missing")?,
     })

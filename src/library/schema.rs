@@ -110,8 +110,14 @@ CREATE INDEX images_by_source_tool ON images (source_tool, created_ms DESC, id D
 CREATE INDEX images_by_file_modified ON images (file_modified_ms DESC, id DESC);
 "#;
 
+/// Version 5: ratings, 1–5 stars (0 = not rated), for filtering and sorting the keepers.
+const V5_RATINGS: &str = r#"
+ALTER TABLE images ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX images_by_rating ON images (rating DESC, created_ms DESC, id DESC);
+"#;
+
 /// The migration steps in order; the schema version is the number of steps applied.
-const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_LINEAGE, V3_PENDING_TASKS, V4_IMPORTS];
+const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_LINEAGE, V3_PENDING_TASKS, V4_IMPORTS, V5_RATINGS];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {

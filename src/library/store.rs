@@ -10,6 +10,9 @@ use super::{Library, lock, recovery};
 use crate::error::{Error, Result};
 use crate::metadata::ImageMeta;
 
+/// The most stars an image can have.
+pub const MAX_RATING: u8 = 5;
+
 impl Library {
     /// Stores a new image whose thumbnail is already made (`image.thumbnail_jpeg`); see
     /// [`Library::insert_checked`].
@@ -110,6 +113,7 @@ impl Library {
             width: image.width,
             height: image.height,
             favorite: false,
+            rating: 0,
             deleted_ms: None,
             missing: false,
         }))
@@ -164,6 +168,16 @@ impl Library {
     /// Marks or unmarks images as favourites; returns how many rows exist among `ids`.
     pub fn set_favorite(&self, ids: &[String], favorite: bool) -> Result<usize> {
         self.update_each(ids, "UPDATE images SET favorite = ?2 WHERE id = ?1", favorite)
+    }
+
+    /// Gives images `rating` stars (1–5; 0 clears it); returns how many rows exist among `ids`.
+    pub fn set_rating(&self, ids: &[String], rating: u8) -> Result<usize> {
+        if rating > MAX_RATING {
+            return Err(Error::invalid(format!(
+                "a rating is 0 to {MAX_RATING} stars; {rating} was given"
+            )));
+        }
+        self.update_each(ids, "UPDATE images SET rating = ?2 WHERE id = ?1", rating)
     }
 
     /// Moves live images to the trash (soft delete); returns how many were moved.

@@ -23,7 +23,7 @@ pub struct TaskId(u64);
 /// What kind of work a task does (for its progress line).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskKind {
-    /// Favourites set or cleared.
+    /// Favourites or ratings set or cleared.
     Star,
     /// Images moved to the trash.
     Trash,
@@ -93,6 +93,13 @@ pub enum TaskOutcome {
         count: usize,
         /// Set or cleared.
         favorite: bool,
+    },
+    /// `count` images were given `stars` (0: their rating cleared).
+    Rated {
+        /// Rows changed.
+        count: usize,
+        /// The rating given.
+        stars: u8,
     },
     /// `ids` were moved to the trash (`count` of them were live).
     Trashed {
@@ -184,6 +191,7 @@ impl TaskOutcome {
             // A failed star or trash left the shown rows out of step with the library.
             Self::Failed(_) => kind.changes_rows(),
             Self::Starred { .. }
+            | Self::Rated { .. }
             | Self::Saved { .. }
             | Self::Exported { .. }
             | Self::ShownInFolder

@@ -370,6 +370,22 @@ fn cell_ui(
             Color32::WHITE,
         );
     }
+    if record.rating > 0 {
+        // The stars given, bottom left, over a dark strip so they read on any image.
+        let stars = "★".repeat(usize::from(record.rating));
+        let at = rect.left_bottom() + egui::vec2(6.0, -6.0);
+        let galley = painter.layout_no_wrap(
+            stars,
+            egui::FontId::proportional(12.0),
+            Color32::from_rgb(0xF5, 0xC5, 0x18),
+        );
+        let back = egui::Rect::from_min_size(
+            at - egui::vec2(2.0, galley.size().y + 2.0),
+            galley.size() + egui::vec2(4.0, 4.0),
+        );
+        painter.rect_filled(back, 3.0, Color32::from_black_alpha(150));
+        painter.galley(at - egui::vec2(0.0, galley.size().y), galley, Color32::WHITE);
+    }
     if record.favorite {
         painter.text(
             rect.right_top() + egui::vec2(-6.0, 4.0),

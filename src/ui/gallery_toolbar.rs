@@ -71,6 +71,7 @@ fn order_key(order: Order) -> &'static str {
     match order {
         Order::Newest => "gallery.order_newest",
         Order::FileDate => "gallery.order_file_date",
+        Order::Rating => "gallery.order_rating",
     }
 }
 
@@ -154,6 +155,31 @@ pub fn gallery_toolbar_ui(ui: &mut egui::Ui, state: ToolbarState<'_>, locale: &s
             })
             .response
             .labelled_by(model_label.id);
+        let rating_label = ui.label(t!("gallery.rating", locale = locale));
+        let shown_rating = match query.min_rating {
+            Some(stars) if stars > 0 => t!("gallery.min_rating", locale = locale, stars = stars).into_owned(),
+            _ => t!("gallery.any_rating", locale = locale).into_owned(),
+        };
+        egui::ComboBox::from_id_salt("gallery-rating")
+            .selected_text(shown_rating)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(query.min_rating.is_none(), t!("gallery.any_rating", locale = locale))
+                    .clicked()
+                {
+                    query.min_rating = None;
+                    actions.push(ToolbarAction::QueryChanged);
+                }
+                for stars in 1..=crate::library::MAX_RATING {
+                    let label = t!("gallery.min_rating", locale = locale, stars = stars);
+                    if ui.selectable_label(query.min_rating == Some(stars), label).clicked() {
+                        query.min_rating = Some(stars);
+                        actions.push(ToolbarAction::QueryChanged);
+                    }
+                }
+            })
+            .response
+            .labelled_by(rating_label.id);
         let any_tool = t!("gallery.any_source", locale = locale).into_owned();
         let tool_label = ui.label(t!("gallery.source", locale = locale));
         egui::ComboBox::from_id_salt("gallery-source")
@@ -183,7 +209,7 @@ pub fn gallery_toolbar_ui(ui: &mut egui::Ui, state: ToolbarState<'_>, locale: &s
         egui::ComboBox::from_id_salt("gallery-order")
             .selected_text(t!(order_key(query.order), locale = locale))
             .show_ui(ui, |ui| {
-                for order in [Order::Newest, Order::FileDate] {
+                for order in [Order::Newest, Order::FileDate, Order::Rating] {
                     if ui
                         .selectable_label(query.order == order, t!(order_key(order), locale = locale))
                         .clicked()

@@ -58,6 +58,8 @@ pub enum ViewerAction {
     Next,
     /// Toggle the favourite star.
     ToggleFavorite,
+    /// Give the image this many stars (keys 1–5; 0 clears).
+    Rate(u8),
     /// Fill the compose form with this image's settings.
     UseSettings,
     /// Queue a new job with the same settings.
@@ -189,6 +191,9 @@ fn keyboard(ui: &egui::Ui, actions: &mut Vec<ViewerAction>) {
         if i.key_pressed(egui::Key::E) && !i.modifiers.any() {
             actions.push(ViewerAction::Edit);
         }
+        if let Some(stars) = rating_key(i) {
+            actions.push(ViewerAction::Rate(stars));
+        }
     });
 }
 
@@ -270,6 +275,7 @@ fn metadata_ui(
             }
             ui.label(format!("{} / {}", position.0 + 1, position.1));
         });
+        rating_ui(ui, record.rating, locale, actions);
         if record.missing {
             ui.colored_label(ui.visuals().warn_fg_color, t!("viewer.missing", locale = locale));
         }
@@ -425,6 +431,45 @@ pub fn small_image_button_ui(ui: &mut egui::Ui, texture: Option<egui::TextureHan
         response.on_hover_text(caption)
     })
     .inner
+}
+
+/// The digit key pressed without modifiers, 0–5, as a rating (0 clears).
+pub fn rating_key(input: &egui::InputState) -> Option<u8> {
+    const KEYS: [(egui::Key, u8); 6] = [
+        (egui::Key::Num0, 0),
+        (egui::Key::Num1, 1),
+        (egui::Key::Num2, 2),
+        (egui::Key::Num3, 3),
+        (egui::Key::Num4, 4),
+        (egui::Key::Num5, 5),
+    ];
+    if input.modifiers.any() {
+        return None;
+    }
+    KEYS.iter()
+        .find(|(key, _)| input.key_pressed(*key))
+        .map(|(_, stars)| *stars)
+}
+
+/// Five stars to click: the image's rating filled; clicking the current rating clears it.
+fn rating_ui(ui: &mut egui::Ui, rating: u8, locale: &str, actions: &mut Vec<ViewerAction>) {
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 0.0;
+        for stars in 1..=crate::library::MAX_RATING {
+            let filled = stars <= rating;
+            let text = RichText::new(if filled { "★" } else { "☆" }).size(16.0);
+            let text = if filled {
+                text.color(Color32::from_rgb(0xF5, 0xC5, 0x18))
+            } else {
+                text.weak()
+            };
+            let button = egui::Button::new(text).frame(false);
+            let hover = t!("viewer.rate", locale = locale, stars = stars);
+            if ui.add(button).on_hover_text(hover).clicked() {
+                actions.push(ViewerAction::Rate(if stars == rating { 0 } else { stars }));
+            }
+        }
+    });
 }
 
 /// Where an imported image came from: its tool, file, file date, what the tool recorded

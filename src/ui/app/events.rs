@@ -189,7 +189,10 @@ impl PictorApp {
             self.refresh_gallery();
         }
         match outcome {
-            TaskOutcome::Starred { .. } | TaskOutcome::ShownInFolder | TaskOutcome::DialogCancelled => {}
+            TaskOutcome::Starred { .. }
+            | TaskOutcome::Rated { .. }
+            | TaskOutcome::ShownInFolder
+            | TaskOutcome::DialogCancelled => {}
             TaskOutcome::Trashed { ids, count } => {
                 let text = t!("gallery.trashed", locale = locale, count = count).into_owned();
                 self.undo.push(ids);

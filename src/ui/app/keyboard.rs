@@ -1,6 +1,6 @@
 //! The gallery's keyboard: arrows and Home/End move the focus (Shift extends the
-//! selection), Enter opens, Ctrl+A selects all, Delete trashes, F stars, E edits (puts
-//! the image in the reference strip), Ctrl+Z undoes.
+//! selection), Enter opens, Ctrl+A selects all, Delete trashes, F stars, 1–5 rate (0
+//! clears), E edits (puts the image in the reference strip), Ctrl+Z undoes.
 
 use super::PictorApp;
 use crate::ui::gallery_nav::FocusStep;
@@ -54,6 +54,12 @@ impl PictorApp {
         }
         if undo {
             self.undo_last_delete();
+        }
+        // 1–5 rate the selection (0 clears).
+        if let Some(stars) = ui.input(crate::ui::viewer::rating_key)
+            && !self.gallery.selected.is_empty()
+        {
+            self.set_rating(self.selection(), stars);
         }
         // In the order pressed, each repeat counted; Ctrl, Alt or Cmd make it another shortcut.
         let (moves, open) = ui.input_mut(|i| {

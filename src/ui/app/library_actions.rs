@@ -211,6 +211,7 @@ impl PictorApp {
             ViewerAction::Previous => self.open_viewer(index.saturating_sub(1)),
             ViewerAction::Next => self.open_viewer((index + 1).min(self.gallery.records.len().saturating_sub(1))),
             ViewerAction::ToggleFavorite => self.set_favorite(vec![record.id.clone()], !record.favorite),
+            ViewerAction::Rate(stars) => self.set_rating(vec![record.id.clone()], stars),
             ViewerAction::UseSettings => {
                 self.form.use_params(&params_of(record, &self.form.params));
                 self.viewer = None;
@@ -354,6 +355,18 @@ impl PictorApp {
     pub(super) fn undo_last_delete(&mut self) {
         let Some(ids) = self.undo.pop() else { return };
         self.restore(ids);
+    }
+
+    /// Rates images: at once in the gallery, then in the library (in the background).
+    pub(super) fn set_rating(&mut self, ids: Vec<String>, stars: u8) {
+        for record in self.gallery.records.iter_mut().filter(|r| ids.contains(&r.id)) {
+            record.rating = stars;
+        }
+        self.library_task(TaskKind::Star, move |library| {
+            library
+                .set_rating(&ids, stars)
+                .map(|count| TaskOutcome::Rated { count, stars })
+        });
     }
 
     /// Starts background work as a task with its own progress entry.
