@@ -780,3 +780,31 @@ fn keys_1_to_5_rate_the_selection_and_the_gallery_filters_by_stars() {
     });
     assert!(harness.state().gallery_records().iter().all(|r| r.rating == 5));
 }
+
+#[test]
+fn the_viewer_marks_what_the_service_rewrote_and_the_revised_prompt_can_be_used() {
+    let world = world(0);
+    let meta = pictor::metadata::ImageMeta {
+        prompt: "a lighthouse in the fog".into(),
+        revised_prompt: Some("a lighthouse in the fog, soft natural light, fine detail".into()),
+        model: "qwen-image-plus".into(),
+        size: "1328*1328".into(),
+        provider: "demo".into(),
+        created_ms: pictor::metadata::ImageMeta::now_ms(),
+        ..Default::default()
+    };
+    pictor::generate::store_blocking(&world.library, &support::sample_png(40, 30, 8), &meta).unwrap();
+    let mut harness = harness(&world);
+    step_until(&mut harness, "gallery", |app| app.gallery_records().len() == 1);
+    harness.get_by_label("a lighthouse in the fog").click();
+    step_until(&mut harness, "viewer", |app| app.viewer_image().is_some());
+    harness.run_steps(2);
+    // The revised prompt is shown whole (its added words marked), with the action.
+    harness.get_by_label("a lighthouse in the fog, soft natural light, fine detail");
+    harness.get_by_label("Use the revised prompt").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().form_params().prompt,
+        "a lighthouse in the fog, soft natural light, fine detail"
+    );
+}

@@ -13,6 +13,7 @@ pub mod gallery_nav;
 pub mod gallery_toolbar;
 pub mod job_cards;
 pub mod key_dialog;
+pub mod prompt_diff;
 pub mod settings_ui;
 pub mod thumbnail_queue;
 pub mod thumbnails;

@@ -62,6 +62,8 @@ pub enum ViewerAction {
     Rate(u8),
     /// Fill the compose form with this image's settings.
     UseSettings,
+    /// Put the prompt as the service rewrote it in the compose panel.
+    UseRevisedPrompt,
     /// Queue a new job with the same settings.
     GenerateAgain,
     /// Save a copy through the file dialog.
@@ -284,7 +286,13 @@ fn metadata_ui(
             ui.ctx().copy_text(meta.prompt.clone());
         }
         if let Some(revised) = &meta.revised_prompt {
-            field_ui(ui, &t!("viewer.revised_prompt", locale = locale), revised);
+            // What the service changed, against what was typed.
+            ui.label(RichText::new(t!("viewer.revised_prompt", locale = locale)).weak());
+            crate::ui::prompt_diff::prompt_diff_ui(ui, &meta.prompt, revised);
+            if ui.small_button(t!("viewer.use_revised", locale = locale)).clicked() {
+                actions.push(ViewerAction::UseRevisedPrompt);
+            }
+            ui.add_space(4.0);
         }
         if !meta.negative_prompt.is_empty() {
             field_ui(

@@ -212,6 +212,13 @@ impl PictorApp {
             ViewerAction::Next => self.open_viewer((index + 1).min(self.gallery.records.len().saturating_sub(1))),
             ViewerAction::ToggleFavorite => self.set_favorite(vec![record.id.clone()], !record.favorite),
             ViewerAction::Rate(stars) => self.set_rating(vec![record.id.clone()], stars),
+            ViewerAction::UseRevisedPrompt => {
+                if let Some(revised) = record.meta.revised_prompt.clone() {
+                    self.form.params.prompt = revised;
+                    let text = t!("viewer.revised_used", locale = self.locale()).into_owned();
+                    self.notify(text);
+                }
+            }
             ViewerAction::UseSettings => {
                 self.form.use_params(&params_of(record, &self.form.params));
                 self.viewer = None;
