@@ -47,50 +47,70 @@ pub struct DemoServer {
 
 #[derive(Debug)]
 struct DemoState {
-    images: Mutex<ImageStore>,
-    tasks: Mutex<tasks::TaskStore>,
+    /// Drawn images by link token, until their link is fetched.
+    images: Mutex<Bounded<Bytes>>,
+    tasks: Mutex<Bounded<tasks::DemoTask>>,
     latency: Duration,
     base_url: String,
 }
 
-/// Drawn images by link token, until their link is fetched: a bounded FIFO.
-#[derive(Default)]
-struct ImageStore {
-    images: HashMap<String, Bytes>,
-    /// Tokens, oldest first.
+/// Values by key, at most `capacity` of them: inserting one more drops the oldest. The
+/// demo keeps its drawn images (until their link is fetched) and its tasks in these, so
+/// what a session-long server holds stays bounded.
+struct Bounded<V> {
+    capacity: usize,
+    values: HashMap<String, V>,
+    /// Keys, oldest first.
     order: VecDeque<String>,
 }
 
-/// Counts, not the bytes: a debug print of the server stays short.
-impl std::fmt::Debug for ImageStore {
+/// Counts, not the values: a debug print of the server stays short.
+impl<V> std::fmt::Debug for Bounded<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImageStore")
-            .field("images", &self.images.len())
+        f.debug_struct("Bounded")
+            .field("len", &self.values.len())
+            .field("capacity", &self.capacity)
             .finish()
     }
 }
 
-impl ImageStore {
-    /// Keeps `png` under `token`, dropping the oldest images beyond [`MAX_STORED_IMAGES`].
-    fn insert(&mut self, token: String, png: Bytes) {
-        while self.order.len() >= MAX_STORED_IMAGES {
-            if let Some(oldest) = self.order.pop_front() {
-                self.images.remove(&oldest);
-            }
+impl<V> Bounded<V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            values: HashMap::new(),
+            order: VecDeque::new(),
         }
-        self.order.push_back(token.clone());
-        self.images.insert(token, png);
     }
 
-    /// Hands out the image of `token` and forgets it: a demo link works once.
-    fn take(&mut self, token: &str) -> Option<Bytes> {
-        let png = self.images.remove(token)?;
-        self.order.retain(|t| t != token);
-        Some(png)
+    /// Keeps `value` under `key`, dropping the oldest values beyond the capacity.
+    fn insert(&mut self, key: String, value: V) {
+        while self.order.len() >= self.capacity {
+            if let Some(oldest) = self.order.pop_front() {
+                self.values.remove(&oldest);
+            }
+        }
+        self.order.push_back(key.clone());
+        self.values.insert(key, value);
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.values.get(key)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.values.get_mut(key)
+    }
+
+    /// Hands out the value of `key` and forgets it (a demo link works once).
+    fn take(&mut self, key: &str) -> Option<V> {
+        let value = self.values.remove(key)?;
+        self.order.retain(|k| k != key);
+        Some(value)
     }
 
     fn len(&self) -> usize {
-        self.images.len()
+        self.values.len()
     }
 }
 
@@ -105,8 +125,8 @@ impl DemoServer {
             .local_addr()
             .map_err(|err| Error::config(format!("demo server: {err}")))?;
         let state = Arc::new(DemoState {
-            images: Mutex::default(),
-            tasks: Mutex::default(),
+            images: Mutex::new(Bounded::new(MAX_STORED_IMAGES)),
+            tasks: Mutex::new(Bounded::new(tasks::MAX_TASKS)),
             latency,
             base_url: format!("http://{addr}"),
         });
@@ -538,7 +558,7 @@ mod tests {
 
     #[test]
     fn the_store_keeps_the_newest_images_up_to_its_bound() {
-        let mut store = ImageStore::default();
+        let mut store = Bounded::new(MAX_STORED_IMAGES);
         for n in 0..1000 {
             store.insert(n.to_string(), Bytes::from_static(b"png"));
             assert!(store.len() <= MAX_STORED_IMAGES);

@@ -2,7 +2,6 @@
 //! PENDING for a moment (it can be cancelled then), RUNNING while it draws, then
 //! SUCCEEDED with its links and a rewritten prompt. At most [`MAX_TASKS`] are kept.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -11,7 +10,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::{DemoState, error_response, invalid, json_response, read_job};
+use super::{Bounded, DemoState, error_response, invalid, json_response, read_job};
 use crate::api::task::{ASYNC_HEADER, TASKS_PATH};
 use crate::sync::lock;
 
@@ -20,11 +19,11 @@ pub(super) fn below_tasks(path: &str) -> Option<&str> {
     path.strip_prefix(TASKS_PATH)?.strip_prefix('/')
 }
 /// Most tasks remembered; the oldest is forgotten first (and then polls as UNKNOWN).
-const MAX_TASKS: usize = 64;
+pub(super) const MAX_TASKS: usize = 64;
 
 /// Where one demo task stands.
 #[derive(Clone, Debug)]
-enum DemoTask {
+pub(super) enum DemoTask {
     Pending,
     Running,
     Succeeded { prompt: String, urls: Vec<String> },
@@ -32,31 +31,12 @@ enum DemoTask {
     Canceled,
 }
 
-/// The tasks by id, oldest first in `order`.
-#[derive(Debug, Default)]
-pub(super) struct TaskStore {
-    tasks: HashMap<String, DemoTask>,
-    order: VecDeque<String>,
-}
-
-impl TaskStore {
-    fn insert(&mut self, id: String, task: DemoTask) {
-        while self.order.len() >= MAX_TASKS {
-            if let Some(oldest) = self.order.pop_front() {
-                self.tasks.remove(&oldest);
-            }
-        }
-        self.order.push_back(id.clone());
-        self.tasks.insert(id, task);
-    }
-
-    /// Moves `id` on, unless it was cancelled (or forgotten) meanwhile.
-    fn advance(&mut self, id: &str, next: DemoTask) {
-        if let Some(task) = self.tasks.get_mut(id)
-            && !matches!(task, DemoTask::Canceled)
-        {
-            *task = next;
-        }
+/// Moves task `id` on, unless it was cancelled (or forgotten) meanwhile.
+fn advance(tasks: &mut Bounded<DemoTask>, id: &str, next: DemoTask) {
+    if let Some(task) = tasks.get_mut(id)
+        && !matches!(task, DemoTask::Canceled)
+    {
+        *task = next;
     }
 }
 
@@ -87,8 +67,8 @@ pub(super) async fn create(state: &Arc<DemoState>, request: Request<Incoming>) -
         // Queued for one latency (cancellable), then running for two, as a real task
         // takes a while: the first poll (after 3 s) finds it running at the default 2 s.
         tokio::time::sleep(state.latency).await;
-        lock(&state.tasks).advance(&task_id, DemoTask::Running);
-        if !matches!(lock(&state.tasks).tasks.get(&task_id), Some(DemoTask::Running)) {
+        advance(&mut lock(&state.tasks), &task_id, DemoTask::Running);
+        if !matches!(lock(&state.tasks).get(&task_id), Some(DemoTask::Running)) {
             return;
         }
         tokio::time::sleep(state.latency * 2).await;
@@ -98,7 +78,7 @@ pub(super) async fn create(state: &Arc<DemoState>, request: Request<Incoming>) -
                 message: "drawing failed".into(),
             },
         };
-        lock(&state.tasks).advance(&task_id, next);
+        advance(&mut lock(&state.tasks), &task_id, next);
     });
     json_response(
         StatusCode::OK,
@@ -108,7 +88,7 @@ pub(super) async fn create(state: &Arc<DemoState>, request: Request<Incoming>) -
 
 /// Where task `id` stands, in DashScope's layout.
 pub(super) fn poll(state: &DemoState, id: &str) -> Response<Full<Bytes>> {
-    let task = lock(&state.tasks).tasks.get(id).cloned();
+    let task = lock(&state.tasks).get(id).cloned();
     let output = match task {
         None => json!({"task_id": id, "task_status": "UNKNOWN"}),
         Some(DemoTask::Pending) => json!({"task_id": id, "task_status": "PENDING"}),
@@ -133,7 +113,7 @@ pub(super) fn poll(state: &DemoState, id: &str) -> Response<Full<Bytes>> {
 /// Cancels task `id` if it is still queued, as DashScope does.
 pub(super) fn cancel(state: &DemoState, id: &str) -> Response<Full<Bytes>> {
     let mut tasks = lock(&state.tasks);
-    match tasks.tasks.get_mut(id) {
+    match tasks.get_mut(id) {
         Some(task @ DemoTask::Pending) => {
             *task = DemoTask::Canceled;
             json_response(StatusCode::OK, &json!({"request_id": request_id()}))
