@@ -155,11 +155,12 @@ pub fn has_exif(bytes: &[u8]) -> bool {
 fn embed_meta(png: &[u8], meta: &ImageMeta) -> Result<Vec<u8>> {
     let json = serde_json::to_string(meta)
         .map_err(|err| Error::image("could not serialise the image metadata").with_details(err.to_string()))?;
-    let has_parameters = png_text::read_png_text(png)
-        .map(|texts| texts.iter().any(|(keyword, _)| keyword == A1111_TEXT_KEY))
-        .unwrap_or(false);
-    let own_parameters = read_pictor_metadata(png).is_some();
-    if has_parameters && !own_parameters {
+    // One pass over the chunks: a `parameters` beside Pictor's own JSON is Pictor's too.
+    let keywords: Vec<String> = png_text::read_png_text(png)
+        .map(|texts| texts.into_iter().map(|(keyword, _)| keyword).collect())
+        .unwrap_or_default();
+    let has = |key: &str| keywords.iter().any(|keyword| keyword == key);
+    if has(A1111_TEXT_KEY) && !has(PICTOR_TEXT_KEY) {
         return embed_png_text(png, &[(PICTOR_TEXT_KEY, &json)]);
     }
     let a1111 = to_a1111(meta);

@@ -27,7 +27,7 @@ pub struct Viewer {
     pub zoom: Zoom,
     /// Offset of the image centre from the view centre, in points.
     pub pan: egui::Vec2,
-    /// Every text the file carries besides Pictor's own (keyword, text), once read.
+    /// Every text an imported file carries besides Pictor's own (keyword, text), once read.
     pub raw_texts: Option<Vec<(String, String)>>,
 }
 
@@ -351,8 +351,7 @@ fn metadata_ui(
                 actions.push(action);
             }
         }
-        // An imported file's own texts; a generated image's are Pictor's, shown above.
-        if let Some(texts) = raw_texts.filter(|texts| !texts.is_empty() && meta.source.is_some()) {
+        if let Some(texts) = raw_texts.filter(|texts| !texts.is_empty()) {
             raw_texts_ui(ui, texts, locale);
         }
     });

@@ -134,10 +134,25 @@ impl PictorApp {
         }
         self.viewer = Some(Viewer::new(record.id.clone()));
         let library = Arc::clone(&self.library);
-        let path = library.image_path(&record);
-        let raw_id = record.id.clone();
+        // Only an imported file carries texts the viewer lists (a generated one holds
+        // Pictor's own, shown field by field).
+        if record.meta.source.is_some() {
+            self.load_raw_texts(&record);
+        }
+        let id = record.id.clone();
+        self.background.spawn(move || AppEvent::FullImage {
+            id: record.id.clone(),
+            image: decode_full(&library, &record),
+        });
+        self.reload_lineage(&id);
+    }
+
+    /// Reads the texts `record`'s file carries, for the viewer's details (in the background).
+    fn load_raw_texts(&mut self, record: &ImageRecord) {
+        let path = self.library.image_path(record);
+        let id = record.id.clone();
         self.background.spawn(move || AppEvent::RawTexts {
-            id: raw_id,
+            id,
             texts: std::fs::read(&path)
                 .map_err(|err| crate::Error::storage(format!("cannot read {}", path.display()), err))
                 .map(|bytes| {
@@ -147,12 +162,6 @@ impl PictorApp {
                     texts
                 }),
         });
-        let id = record.id.clone();
-        self.background.spawn(move || AppEvent::FullImage {
-            id: record.id.clone(),
-            image: decode_full(&library, &record),
-        });
-        self.reload_lineage(&id);
     }
 
     /// Loads (again) the lineage of the image `id` shown in the gallery.
