@@ -612,6 +612,7 @@ pub fn meta_for(request: &GenerationRequest, response: &GenerationResponse, prov
         created_ms: ImageMeta::now_ms(),
         parents: p.references.clone(),
         source: None,
+        batch: request.batch.clone(),
     }
 }
 

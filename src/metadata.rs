@@ -38,6 +38,10 @@ pub struct ImageMeta {
     /// For an imported image: the file it came from and what its tool recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<ImportSource>,
+    /// The run it was made in, shared by every image of one variations or prompt-matrix
+    /// run (the gallery shows them as one group); `None` for a single request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 /// Where an imported image came from: its file, and what the tool that made it wrote.

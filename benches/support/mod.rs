@@ -231,6 +231,7 @@ pub fn sample_meta(i: usize, rng: &mut Rng) -> ImageMeta {
         created_ms: 1_750_000_000_000 + i64::try_from(i).unwrap_or(0) * 60_000,
         parents: Vec::new(),
         source: None,
+        batch: None,
     }
 }
 

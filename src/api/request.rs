@@ -174,6 +174,10 @@ pub struct GenerationRequest {
     /// right before sending ([`Self::with_reference_images`]); never persisted.
     #[serde(skip)]
     reference_images: Vec<String>,
+    /// The run this request belongs to (variations, a prompt matrix): its images carry
+    /// it as [`crate::metadata::ImageMeta::batch`]. Not sent to the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 impl TryFrom<&GenerationParams> for GenerationRequest {
@@ -249,6 +253,7 @@ impl TryFrom<&GenerationParams> for GenerationRequest {
                 ..params.clone()
             },
             reference_images: Vec::new(),
+            batch: None,
         })
     }
 }

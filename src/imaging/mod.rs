@@ -245,6 +245,7 @@ mod tests {
                 details: vec![("steps".to_owned(), "20".to_owned())],
                 notes: Vec::new(),
             }),
+            batch: Some("01JBATCH".to_owned()),
         }
     }
 

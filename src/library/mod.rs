@@ -17,13 +17,16 @@
 //! - WAL with a 10 s busy timeout lets the window and command-line processes read and
 //!   write at the same time without "database is locked" errors.
 
+mod boards;
 mod files;
 mod paths;
 mod pending;
+mod prompts;
 mod query;
 mod record;
 mod recovery;
 mod schema;
+mod spend;
 mod store;
 mod tasks;
 
@@ -41,12 +44,15 @@ use crate::error::{Error, Result};
 use crate::metadata::ImageMeta;
 use crate::sync::lock;
 
+pub use boards::{Board, MAX_BOARD_NAME, board_name};
 pub use files::{Durability, write_atomically};
 pub use paths::{DATA_DIR_ENV, LibraryPaths};
 pub use pending::PendingDownload;
+pub use prompts::{PromptKind, SavedPrompt};
 pub use query::{Order, Query};
 pub use record::{Checked, ImageRecord, Insertion, NewImage};
 pub use recovery::{RecoveryReport, png_size_reader};
+pub use spend::SpendEntry;
 pub use store::MAX_RATING;
 pub use tasks::PendingTask;
 

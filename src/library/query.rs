@@ -31,6 +31,10 @@ pub struct Query {
     pub min_rating: Option<u8>,
     /// Only images imported with this tool's metadata.
     pub source_tool: Option<SourceTool>,
+    /// Only images on this board (row id).
+    pub board: Option<i64>,
+    /// Only the images of this run (variations, a prompt matrix).
+    pub batch: Option<String>,
     /// The order of the list.
     pub order: Order,
     /// At most this many images.
@@ -109,6 +113,15 @@ impl Filter {
         }
         if let Some(tool) = query.source_tool {
             filter.add("source_tool = ?", [Value::Text(tool.name().to_owned())]);
+        }
+        if let Some(board) = query.board {
+            filter.add(
+                "id IN (SELECT image FROM board_images WHERE board = ?)",
+                [Value::Integer(board)],
+            );
+        }
+        if let Some(batch) = &query.batch {
+            filter.add("batch = ?", [Value::Text(batch.clone())]);
         }
         if let Some(id) = &query.family_of {
             filter.add(

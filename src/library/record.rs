@@ -89,7 +89,7 @@ impl ImageRecord {
 /// The columns [`record_from_row`] reads, in order, for `SELECT {RECORD_COLUMNS} FROM images`.
 pub const RECORD_COLUMNS: &str = "id, created_ms, model, prompt, negative_prompt, revised_prompt, size, seed, \
      prompt_extend, watermark, provider, request_id, params_json, file, width, height, favorite, \
-     deleted_ms, missing, rating";
+     deleted_ms, missing, rating, batch";
 
 /// Builds a record from a row selected with [`RECORD_COLUMNS`].
 ///
@@ -133,6 +133,7 @@ fn meta_from_columns(row: &Row<'_>) -> rusqlite::Result<ImageMeta> {
         created_ms: row.get("created_ms")?,
         parents: Vec::new(),
         source: None,
+        batch: row.get("batch")?,
     })
 }
 
@@ -158,8 +159,8 @@ pub fn insert_row(conn: &Connection, meta: &ImageMeta, placement: &RowPlacement<
     conn.prepare_cached(
         "INSERT INTO images (id, created_ms, model, prompt, negative_prompt, revised_prompt, size, seed, \
          prompt_extend, watermark, provider, request_id, params_json, file, width, height, pixel_hash, \
-         source_tool, file_modified_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+         source_tool, file_modified_ms, batch) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?
     .execute(params![
         placement.id,
@@ -181,6 +182,7 @@ pub fn insert_row(conn: &Connection, meta: &ImageMeta, placement: &RowPlacement<
         placement.pixel_hash,
         source.and_then(|source| source.tool).map(SourceTool::name),
         source.and_then(|source| source.modified_ms),
+        meta.batch,
     ])?;
     let mut lineage = conn.prepare_cached("INSERT INTO lineage (child, position, parent) VALUES (?1, ?2, ?3)")?;
     for (position, parent) in (0i64..).zip(&meta.parents) {
@@ -209,6 +211,7 @@ mod tests {
             created_ms: 1_700_000_000_000,
             parents: Vec::new(),
             source: None,
+            batch: Some("run-1".into()),
         }
     }
 

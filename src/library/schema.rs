@@ -116,8 +116,64 @@ ALTER TABLE images ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX images_by_rating ON images (rating DESC, created_ms DESC, id DESC);
 "#;
 
+/// Version 6: the studio. Boards hold any images (an image can be on several; a board's
+/// rows go with it and with a deleted image). `batch` groups the images of one
+/// variations or prompt-matrix run. The prompt library keeps prompts, negative prompts
+/// and styles. The spend ledger has one row per answered request with the images the
+/// service billed, keyed by its request (or task) id so a retry never counts twice.
+const V6_STUDIO: &str = r#"
+CREATE TABLE boards (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE board_images (
+    board    INTEGER NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+    image    TEXT    NOT NULL,
+    added_ms INTEGER NOT NULL,
+    PRIMARY KEY (board, image)
+);
+CREATE INDEX board_images_by_image ON board_images (image);
+CREATE TRIGGER board_images_on_delete AFTER DELETE ON images BEGIN
+    DELETE FROM board_images WHERE image = old.id;
+END;
+
+ALTER TABLE images ADD COLUMN batch TEXT;
+CREATE INDEX images_by_batch ON images (batch) WHERE batch IS NOT NULL;
+
+CREATE TABLE prompts (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    text       TEXT    NOT NULL,
+    negative   TEXT    NOT NULL DEFAULT '',
+    tags       TEXT    NOT NULL DEFAULT '',
+    starred    INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    used_ms    INTEGER,
+    UNIQUE (kind, name)
+);
+
+CREATE TABLE spend (
+    id          INTEGER PRIMARY KEY,
+    at_ms       INTEGER NOT NULL,
+    provider    TEXT    NOT NULL,
+    model       TEXT    NOT NULL,
+    images      INTEGER NOT NULL,
+    request_key TEXT    UNIQUE
+);
+CREATE INDEX spend_by_time ON spend (at_ms);
+"#;
+
 /// The migration steps in order; the schema version is the number of steps applied.
-const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_LINEAGE, V3_PENDING_TASKS, V4_IMPORTS, V5_RATINGS];
+const MIGRATIONS: &[&str] = &[
+    V1_INITIAL,
+    V2_LINEAGE,
+    V3_PENDING_TASKS,
+    V4_IMPORTS,
+    V5_RATINGS,
+    V6_STUDIO,
+];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {
