@@ -22,6 +22,10 @@ use crate::library::{Durability, ImageRecord, Insertion, Library, LibraryPaths, 
 use crate::secrets::Secrets;
 use crate::settings::{ExportFormat, Settings};
 
+mod boards;
+
+pub use boards::BoardAction;
+
 /// Pictor: create images with Qwen-Image / Wan models and keep every one.
 #[derive(Debug, Parser)]
 #[command(name = "pictor", version, about)]
@@ -73,6 +77,12 @@ pub enum Command {
     Export(ExportArgs),
     /// Give images 1–5 stars (0 clears the rating).
     Rate(RateArgs),
+    /// Boards: named collections of images (an image can be on several).
+    Board {
+        /// list, add, remove, rename or delete.
+        #[command(subcommand)]
+        action: BoardAction,
+    },
     /// Move images to the trash.
     Delete(IdsArgs),
     /// Bring images back from the trash.
@@ -155,6 +165,9 @@ pub struct ListArgs {
     /// Most stars first (then newest) instead of newest first.
     #[arg(long)]
     pub by_rating: bool,
+    /// Only the images on this board.
+    #[arg(long)]
+    pub board: Option<String>,
     /// One JSON object per line.
     #[arg(long)]
     pub json: bool,
@@ -202,8 +215,11 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Image ids (or unique prefixes).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "board")]
     pub ids: Vec<String>,
+    /// Every live image on this board (with any ids given).
+    #[arg(long)]
+    pub board: Option<String>,
     /// Destination folder.
     #[arg(long)]
     pub to: PathBuf,
@@ -339,6 +355,7 @@ pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
         Command::Export(args) => args.json,
         Command::Check(args) => args.json,
         Command::Models(args) => args.json,
+        Command::Board { action } => action.json(),
         Command::Delete(_) | Command::Restore(_) | Command::Rate(_) | Command::Retry | Command::Key { .. } => false,
     };
     match dispatch(&overrides, command) {
@@ -357,6 +374,7 @@ fn dispatch(overrides: &Overrides, command: Command) -> Result<i32> {
         Command::Import(args) => import(&args),
         Command::Export(args) => export(&args),
         Command::Rate(args) => rate(&args),
+        Command::Board { action } => boards::board(&action),
         Command::Delete(args) => trash_or_restore(&args, true),
         Command::Restore(args) => trash_or_restore(&args, false),
         Command::Retry => retry(overrides),
@@ -543,6 +561,12 @@ fn list(args: &ListArgs) -> Result<i32> {
         limit: args.limit,
         min_rating: args.min_rating,
         order: if args.by_rating { Order::Rating } else { Order::Newest },
+        board: args
+            .board
+            .as_deref()
+            .map(|name| boards::existing_board(&library, name))
+            .transpose()?
+            .map(|board| board.id),
         ..Query::default()
     };
     for record in library.query(&query)? {
@@ -632,8 +656,19 @@ fn resolve_all(library: &Library, ids: &[String]) -> Result<Vec<String>> {
 
 fn export(args: &ExportArgs) -> Result<i32> {
     let library = open_library()?;
+    let mut ids = resolve_all(&library, &args.ids)?;
+    if let Some(name) = &args.board {
+        let board = boards::existing_board(&library, name)?;
+        let query = Query {
+            board: Some(board.id),
+            ..Query::default()
+        };
+        ids.extend(library.query(&query)?.into_iter().map(|record| record.id));
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
     let mut records = Vec::new();
-    for id in resolve_all(&library, &args.ids)? {
+    for id in ids {
         records.push(
             library
                 .get(&id)?
