@@ -45,6 +45,8 @@ pub enum TaskKind {
     RetryDownloads,
     /// The file manager opened at an image.
     ShowInFolder,
+    /// Boards made, renamed or deleted, or images put on or taken off them.
+    Boards,
 }
 
 impl TaskKind {
@@ -62,6 +64,7 @@ impl TaskKind {
             Self::Count => "count",
             Self::RetryDownloads => "retry_downloads",
             Self::ShowInFolder => "show_in_folder",
+            Self::Boards => "boards",
         }
     }
 
@@ -170,6 +173,8 @@ pub enum TaskOutcome {
     },
     /// The file manager was opened.
     ShownInFolder,
+    /// A board changed.
+    BoardChanged(BoardChange),
     /// The user cancelled the file dialog; nothing happened.
     DialogCancelled,
     /// The task failed as a whole.
@@ -195,10 +200,42 @@ impl TaskOutcome {
             | Self::Saved { .. }
             | Self::Exported { .. }
             | Self::ShownInFolder
+            | Self::BoardChanged(_)
             | Self::Counted { .. }
             | Self::DialogCancelled => false,
         }
     }
+}
+
+/// What a board task did (for its notice).
+#[derive(Debug)]
+pub enum BoardChange {
+    /// `added` images were put on `board` (`already` were on it).
+    Added {
+        /// The board's name.
+        board: String,
+        /// Newly on it.
+        added: usize,
+        /// Already on it before.
+        already: usize,
+    },
+    /// `count` images were taken off `board`.
+    Removed {
+        /// The board's name.
+        board: String,
+        /// How many.
+        count: usize,
+    },
+    /// A board was renamed.
+    Renamed {
+        /// Its new name.
+        name: String,
+    },
+    /// A board was deleted (its images stay).
+    Deleted {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// A result of background work, for the UI.
@@ -271,6 +308,8 @@ pub enum AppEvent {
     Clipboard(Result<egui::ColorImage, Error>),
     /// The models known to the library (for the filter).
     Models(Result<Vec<String>, Error>),
+    /// The boards were read (for the sidebar).
+    Boards(Result<Vec<crate::library::Board>, Error>),
     /// A folder chosen to be watched (`None`: the dialog was cancelled).
     FolderToWatch(Option<PathBuf>),
     /// Asynchronous tasks an earlier session left running at a service.

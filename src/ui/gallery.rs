@@ -168,6 +168,11 @@ impl Gallery {
     }
 }
 
+/// Images being dragged out of the gallery (onto a board): the selection when the dragged
+/// cell is selected, else that cell's image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraggedImages(pub Vec<String>);
+
 /// Draws the search bar and the grid; returns what the user did.
 pub fn gallery_ui(
     ui: &mut egui::Ui,

@@ -7,6 +7,7 @@
 pub mod contract;
 pub mod tasks;
 pub mod tools;
+pub mod window;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -178,6 +178,8 @@ impl PictorApp {
             AppEvent::PendingTasks(Err(err)) => tracing::warn!("stored tasks unreadable: {}", err.message),
             AppEvent::Models(Ok(models)) => self.models = models,
             AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
+            AppEvent::Boards(Ok(boards)) => self.boards = boards,
+            AppEvent::Boards(Err(err)) => tracing::warn!("boards unavailable: {}", err.message),
         }
     }
 
@@ -292,6 +294,7 @@ impl PictorApp {
                     self.refresh_models();
                 }
             }
+            TaskOutcome::BoardChanged(change) => self.board_changed(&change),
             TaskOutcome::Failed(err) => self.notify_error(&err),
         }
     }

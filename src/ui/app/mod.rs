@@ -29,6 +29,7 @@ use crate::ui::key_dialog::{KeyDialog, KeyDialogAction, key_dialog_ui};
 use crate::ui::thumbnails::{DEFAULT_CAPACITY, ThumbnailCache};
 use crate::ui::viewer::Viewer;
 
+mod boards;
 mod events;
 mod keyboard;
 mod library_actions;
@@ -105,6 +106,10 @@ pub struct PictorApp {
     confirm_empty_trash: bool,
     /// A folder import counted and waiting to be confirmed.
     folder_import: Option<FolderImport>,
+    /// Every board (for the sidebar), once read.
+    boards: Vec<crate::library::Board>,
+    /// The sidebar's own state (a board name being typed).
+    boards_sidebar: crate::ui::boards::BoardsSidebar,
 }
 
 /// A library task that has not ended yet.
@@ -183,7 +188,10 @@ impl PictorApp {
             resumed_tasks: std::collections::HashSet::new(),
             watching: watching::Watching::new(Arc::clone(&waker)),
             reference_records: std::collections::HashMap::new(),
+            boards: Vec::new(),
+            boards_sidebar: crate::ui::boards::BoardsSidebar::default(),
         };
+        app.refresh_boards();
         app.load_reference_records();
         app.refresh_key_status();
         app.refresh_gallery();
@@ -507,6 +515,7 @@ impl eframe::App for PictorApp {
                 self.viewer_panel_ui(ui);
                 return;
             }
+            self.boards_sidebar_panel_ui(ui);
             if !modal_open && !typing {
                 self.gallery_keys(ui);
             }

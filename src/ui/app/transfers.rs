@@ -59,6 +59,15 @@ impl PictorApp {
         if records.is_empty() {
             return;
         }
+        self.export_with(move |_| Ok(records));
+    }
+
+    /// Exports the images `records` lists (read on the worker) to a folder chosen in a
+    /// dialog, or the export folder when no dialog backend exists.
+    pub(super) fn export_with(
+        &mut self,
+        records: impl FnOnce(&crate::library::Library) -> crate::Result<Vec<ImageRecord>> + Send + 'static,
+    ) {
         let format = self.settings.export_format;
         let quality = self.settings.export_quality;
         let template = self.settings.file_name_template.clone();
@@ -73,6 +82,10 @@ impl PictorApp {
                 }
             } else {
                 (export_dir, true)
+            };
+            let records = match records(&library) {
+                Ok(records) => records,
+                Err(err) => return TaskOutcome::Failed(err),
             };
             let report = |done, total| progress.report(done, total);
             match transfer::export_many(&library, &records, &dir, format, quality, &template, &report) {

@@ -1,4 +1,4 @@
-//! Boards: named collections of images, from the command line and the window.
+//! The studio on the command line: boards and the cost meter.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
