@@ -19,7 +19,7 @@ use crate::api::secret::ApiKey;
 use crate::api::task::{FAST_POLL, TASK_LIFETIME, TaskPoll, TaskStatus, poll_delay};
 use crate::error::{Error, ErrorKind, Result};
 use crate::imaging::{self, DecodeLimits};
-use crate::library::{Checked, ImageRecord, Insertion, Library, NewImage, PendingDownload, PendingTask};
+use crate::library::{Checked, ImageRecord, Insertion, Library, NewImage, PendingDownload, PendingTask, SpendEntry};
 use crate::metadata::ImageMeta;
 
 /// How long a returned image link stays valid.
@@ -117,18 +117,25 @@ impl Generator {
             .client
             .generate(request, self.key.as_ref(), cancel, on_event)
             .await?;
-        self.store_answer(request, response, cancel, on_event).await
+        let spend_key = response
+            .request_id
+            .as_ref()
+            .map(|id| format!("{}:{id}", self.provider().name()));
+        self.store_answer(request, response, spend_key, cancel, on_event).await
     }
 
     /// Stores every image of a successful answer, saying first how many the service
-    /// reported as failed.
+    /// reported as failed. The answer goes into the spend ledger first, under
+    /// `spend_key` (counted once however often it is stored or resumed).
     async fn store_answer(
         &self,
         request: &GenerationRequest,
         response: GenerationResponse,
+        spend_key: Option<String>,
         cancel: &CancellationToken,
         on_event: &(dyn Fn(ClientEvent) + Send + Sync),
     ) -> Result<Vec<ImageRecord>> {
+        self.record_spend(request, &response, spend_key).await;
         if response.failed > 0 {
             on_event(ClientEvent::SomeImagesFailed {
                 failed: response.failed,
@@ -136,6 +143,24 @@ impl Generator {
         }
         let meta = meta_for(request, &response, self.provider());
         self.store_all(response.images, &meta, cancel).await
+    }
+
+    /// Adds an answer to the spend ledger: the images the service billed, else those it
+    /// delivered. A ledger that cannot be written costs a log line, never the images.
+    async fn record_spend(&self, request: &GenerationRequest, response: &GenerationResponse, key: Option<String>) {
+        let entry = SpendEntry {
+            at_ms: ImageMeta::now_ms(),
+            provider: self.provider().name().to_owned(),
+            model: request.params.model.clone(),
+            images: response
+                .billed
+                .unwrap_or_else(|| u32::try_from(response.images.len()).unwrap_or(u32::MAX)),
+            request_key: key,
+        };
+        let library = Arc::clone(&self.library);
+        if let Err(err) = blocking(move || library.record_spend(&entry)).await {
+            tracing::warn!(kind = %err.kind, "the spend ledger was not updated: {}", err.message);
+        }
     }
 
     /// Creates an asynchronous task, stores it before the first poll (its images are
@@ -235,7 +260,8 @@ impl Generator {
                     on_event(ClientEvent::TaskWaiting { status });
                 }
                 Ok(TaskPoll::Finished(response)) => {
-                    let result = self.store_answer(request, response, cancel, on_event).await;
+                    let spend_key = Some(format!("task:{}", task.task_id));
+                    let result = self.store_answer(request, response, spend_key, cancel, on_event).await;
                     // A full disk may clear; the task's links stay valid until it expires.
                     if result.as_ref().err().is_none_or(|err| err.kind != ErrorKind::Storage) {
                         self.forget_task(task).await;

@@ -4,8 +4,8 @@ use clap::Parser;
 use pictor::cli::{self, Cli};
 
 fn main() {
-    // Before any thread starts (see `dates::init_local_offset`).
-    pictor::ui::dates::init_local_offset();
+    // Before any thread starts (see `clock::init_local_offset`).
+    pictor::clock::init_local_offset();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -75,6 +75,8 @@ pub struct GenerationResponse {
     /// Images of the request that the service reports as failed (`task_metric.FAILED`):
     /// a partial success delivers the others.
     pub failed: u32,
+    /// How many images the service billed (`usage.image_count`), when it says.
+    pub billed: Option<u32>,
 }
 
 /// Parses a complete HTTP answer.
@@ -419,7 +421,13 @@ fn parse_openai_success(root: &Value) -> Result<GenerationResponse> {
         created: integer(root.get("created")),
         width: dimension(usage.and_then(|u| u.get("width"))),
         height: dimension(usage.and_then(|u| u.get("height"))),
+        billed: image_count(usage),
     })
+}
+
+/// `usage.image_count` as a count, when present and sensible.
+fn image_count(usage: Option<&Value>) -> Option<u32> {
+    integer(usage.and_then(|u| u.get("image_count"))).and_then(|n| u32::try_from(n).ok())
 }
 
 /// One `data[]` item: non-empty `b64_json` first, else non-empty `url`, else nothing.
@@ -483,6 +491,7 @@ fn parse_native_success(root: &Value) -> Result<GenerationResponse> {
         created: None,
         width: dimension(usage.and_then(|u| u.get("width"))),
         height: dimension(usage.and_then(|u| u.get("height"))),
+        billed: image_count(usage),
     })
 }
 
@@ -1158,6 +1167,7 @@ mod tests {
             .collect();
         assert_eq!(response.images, links);
         assert_eq!(response.failed, 1, "a partial success says how many failed");
+        assert_eq!(response.billed, Some(3), "the meter counts what was billed");
         // Without the quirk, data is taken as it is.
         let plain =
             r#"{"data":[{"url":"https://h/a.png"},{"url":"https://h/b.png"}],"metadata":{"usage":{"image_count":2}}}"#;
@@ -1172,6 +1182,10 @@ mod tests {
             "task_metric":{"TOTAL":3,"SUCCEEDED":2,"FAILED":1}},"usage":{"image_count":2}}"#;
         let response = parse_response(ResponseShape::Native, 200, None, body.as_bytes()).unwrap();
         assert_eq!((response.images.len(), response.failed), (2, 1));
+        assert_eq!(response.billed, Some(2), "failed images are not billed");
+        let unsaid = r#"{"output":{"choices":[{"message":{"content":[{"image":"https://h/1.png"}]}}]}}"#;
+        let response = parse_response(ResponseShape::Native, 200, None, unsaid.as_bytes()).unwrap();
+        assert_eq!(response.billed, None);
     }
 
     #[test]

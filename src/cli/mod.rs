@@ -23,6 +23,7 @@ use crate::secrets::Secrets;
 use crate::settings::{ExportFormat, Settings};
 
 mod boards;
+mod cost;
 
 pub use boards::BoardAction;
 
@@ -77,6 +78,13 @@ pub enum Command {
     Export(ExportArgs),
     /// Give images 1–5 stars (0 clears the rating).
     Rate(RateArgs),
+    /// What was spent today, this month, per model and per board (at the price list's
+    /// prices; the demo's simulated spend is shown only with --provider demo).
+    Cost {
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Boards: named collections of images (an image can be on several).
     Board {
         /// list, add, remove, rename or delete.
@@ -356,6 +364,7 @@ pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
         Command::Check(args) => args.json,
         Command::Models(args) => args.json,
         Command::Board { action } => action.json(),
+        Command::Cost { json } => *json,
         Command::Delete(_) | Command::Restore(_) | Command::Rate(_) | Command::Retry | Command::Key { .. } => false,
     };
     match dispatch(&overrides, command) {
@@ -375,6 +384,7 @@ fn dispatch(overrides: &Overrides, command: Command) -> Result<i32> {
         Command::Export(args) => export(&args),
         Command::Rate(args) => rate(&args),
         Command::Board { action } => boards::board(&action),
+        Command::Cost { json } => cost::cost(overrides.provider.unwrap_or_default(), json),
         Command::Delete(args) => trash_or_restore(&args, true),
         Command::Restore(args) => trash_or_restore(&args, false),
         Command::Retry => retry(overrides),

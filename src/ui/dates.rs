@@ -1,35 +1,19 @@
 //! Dates as people read them, in the UI language and local time (design: "today 14:05",
 //! "yesterday 09:12", "30 Nov 2026" / "今天 14:05", "昨天 09:12", "2026年11月30日").
 
-use std::sync::OnceLock;
+use time::UtcOffset;
 
-use time::{OffsetDateTime, UtcOffset};
-
-static LOCAL_OFFSET: OnceLock<UtcOffset> = OnceLock::new();
-
-/// Reads the local UTC offset once. Call it before any thread starts: the `time` crate
-/// refuses to read it in a multi-threaded process (the C library's time zone is not
-/// thread-safe), and dates would then show in UTC.
-pub fn init_local_offset() {
-    let offset = UtcOffset::current_local_offset().unwrap_or(UtcOffset::UTC);
-    let _ = LOCAL_OFFSET.set(offset);
-}
+use crate::clock::{at_offset, local_offset};
 
 /// `ms` (milliseconds since the epoch) for people, relative to now, in local time.
 pub fn human_date(ms: i64, locale: &str) -> String {
-    let offset = LOCAL_OFFSET.get().copied().unwrap_or(UtcOffset::UTC);
-    format_relative(ms, crate::metadata::ImageMeta::now_ms(), offset, locale)
+    format_relative(ms, crate::metadata::ImageMeta::now_ms(), local_offset(), locale)
 }
 
 /// `ms` relative to `now_ms`, both shown at `offset`: today and yesterday by name with
 /// the time, any other day as a date.
 pub fn format_relative(ms: i64, now_ms: i64, offset: UtcOffset, locale: &str) -> String {
-    let at = |ms: i64| {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .map(|t| t.to_offset(offset))
-            .ok()
-    };
-    let (Some(then), Some(now)) = (at(ms), at(now_ms)) else {
+    let (Some(then), Some(now)) = (at_offset(ms, offset), at_offset(now_ms, offset)) else {
         return String::new();
     };
     let chinese = locale.starts_with("zh");
