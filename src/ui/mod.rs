@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod background;
+pub mod compare;
 pub mod compose;
 pub mod confirm;
 pub mod dates;
