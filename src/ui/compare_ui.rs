@@ -1,12 +1,12 @@
 //! Draws the Compare view: a bar (close, mode, fit / 100 %, the wipe divider, A/B), then
-//! the panes, each with a caption (letter, model, seed, size, zoom, and what its prompt
-//! changes against the first image's). Wheel, drag and double-click in any pane change
-//! the one transform every pane is drawn with.
+//! the panes, each under its image's caption (see `compare_caption`). Wheel, drag and
+//! double-click in any pane change the one transform every pane is drawn with.
 
-use egui::{Align, Color32, Layout, Rect, RichText, Sense, UiBuilder, Vec2, vec2};
+use egui::{Color32, Rect, RichText, Sense, Vec2, vec2};
 use rust_i18n::t;
 
 use crate::ui::compare::{Compare, CompareMode, Pane, ViewTransform, grid, letter};
+use crate::ui::compare_caption::compare_caption_ui;
 
 /// Space between panes.
 const GAP: f32 = 6.0;
@@ -361,7 +361,7 @@ fn captions_ui(ui: &mut egui::Ui, compare: &Compare, cell: &Cell, locale: &str) 
         Shows::One(index) => {
             let showing = (compare.effective_mode() == CompareMode::Flip)
                 .then(|| t!("compare.showing", locale = locale, which = letter(index)).into_owned());
-            caption_ui(ui, compare, index, cell, cell.caption, showing, locale);
+            compare_caption_ui(ui, compare, index, cell.pane, cell.caption, showing, locale);
         }
         Shows::Wipe => {
             let half = cell.caption.width() / 2.0;
@@ -370,83 +370,8 @@ fn captions_ui(ui: &mut egui::Ui, compare: &Compare, cell: &Cell, locale: &str) 
                 cell.caption.min + vec2(half + GAP, 0.0),
                 vec2(half - GAP, cell.caption.height()),
             );
-            caption_ui(ui, compare, 0, cell, left, None, locale);
-            caption_ui(ui, compare, 1, cell, right, None, locale);
+            compare_caption_ui(ui, compare, 0, cell.pane, left, None, locale);
+            compare_caption_ui(ui, compare, 1, cell.pane, right, None, locale);
         }
     }
-}
-
-/// One image's caption in `rect`: "A · model · seed 42 · 1328 × 1328", its zoom, and its
-/// prompt (the first image) or what its prompt changes against the first image's.
-fn caption_ui(
-    ui: &mut egui::Ui,
-    compare: &Compare,
-    index: usize,
-    cell: &Cell,
-    rect: Rect,
-    showing: Option<String>,
-    locale: &str,
-) {
-    let pane = &compare.panes[index];
-    let meta = &pane.record.meta;
-    let seed = crate::ui::viewer::seed_of(meta).map_or_else(|| "—".to_owned(), |seed| seed.to_string());
-    let model = if meta.model.is_empty() {
-        "—"
-    } else {
-        meta.model.as_str()
-    };
-    let facts = t!(
-        "compare.caption",
-        locale = locale,
-        letter = letter(index),
-        model = model,
-        seed = seed,
-        width = pane.record.width,
-        height = pane.record.height
-    );
-    let percent = compare.view.pixel_scale(cell.pane, pane.image_size()) * 100.0;
-    let zoom = t!("compare.zoom", locale = locale, percent = format!("{percent:.0}"));
-    let base = compare
-        .panes
-        .first()
-        .map_or("", |first| first.record.meta.prompt.as_str());
-    ui.scope_builder(
-        UiBuilder::new()
-            .max_rect(rect)
-            .layout(Layout::top_down(Align::Min))
-            .id_salt(("compare-caption", index)),
-        |ui| {
-            ui.set_clip_rect(rect.intersect(ui.clip_rect()));
-            ui.horizontal(|ui| {
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    ui.add(egui::Label::new(RichText::new(zoom).small().weak()).selectable(false));
-                    ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
-                        if let Some(showing) = showing {
-                            let accent = ui.visuals().selection.stroke.color;
-                            ui.add(egui::Label::new(RichText::new(showing).strong().color(accent)).selectable(false));
-                        }
-                        ui.add(egui::Label::new(RichText::new(facts).strong()).truncate())
-                            .on_hover_text(&meta.prompt);
-                    });
-                });
-            });
-            if index == 0 {
-                ui.add(egui::Label::new(RichText::new(&meta.prompt).weak()).truncate())
-                    .on_hover_text(&meta.prompt);
-            } else {
-                match crate::ui::prompt_diff::prompt_changes_ui(ui, base, &meta.prompt, 2) {
-                    Some(response) => {
-                        response.on_hover_text(&meta.prompt);
-                    }
-                    None => {
-                        ui.label(
-                            RichText::new(t!("compare.same_prompt", locale = locale))
-                                .weak()
-                                .italics(),
-                        );
-                    }
-                }
-            }
-        },
-    );
 }
