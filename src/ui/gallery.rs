@@ -54,6 +54,8 @@ pub enum GalleryAction {
     Image(String, ViewerAction),
     /// "Restore" from the context menu of the image in the trash with this id.
     Restore(String),
+    /// "Compare selected" from the context menu of a selected image.
+    CompareSelection,
 }
 
 impl Gallery {
@@ -230,13 +232,15 @@ pub fn gallery_ui(
                         selected: gallery.selected.contains(&record.id),
                         focused: focus == Some(index),
                     };
+                    let comparable = look.selected && crate::ui::compare::can_compare(gallery.selected.len());
                     // The cell's id follows the image, so an open context menu stays
                     // with it when newer images push the grid down.
                     let response = ui
                         .push_id(&record.id, |ui| {
                             let response = cell_ui(ui, record, look, cell_size, thumbnails, library, background);
                             response.context_menu(|ui| {
-                                if let Some(action) = cell_menu_ui(ui, record, gallery.query.trash, locale) {
+                                if let Some(action) = cell_menu_ui(ui, record, gallery.query.trash, comparable, locale)
+                                {
                                     actions.push(action);
                                     ui.close();
                                 }
@@ -276,11 +280,28 @@ struct CellLook {
     focused: bool,
 }
 
-/// The context menu of one image: open, star, the viewer's actions; restore in the trash.
-fn cell_menu_ui(ui: &mut egui::Ui, record: &ImageRecord, in_trash: bool, locale: &str) -> Option<GalleryAction> {
+/// The context menu of one image: open, compare the selection it belongs to (enabled for
+/// 2 to 4 images), star, the viewer's actions; restore in the trash.
+fn cell_menu_ui(
+    ui: &mut egui::Ui,
+    record: &ImageRecord,
+    in_trash: bool,
+    comparable: bool,
+    locale: &str,
+) -> Option<GalleryAction> {
     let id = &record.id;
     if ui.button(t!("gallery.open", locale = locale)).clicked() {
         return Some(GalleryAction::Image(id.clone(), ViewerAction::Open));
+    }
+    if ui
+        .add_enabled(
+            comparable,
+            egui::Button::new(t!("gallery.compare_selected", locale = locale)),
+        )
+        .on_disabled_hover_text(t!("compare.select_two_to_four", locale = locale))
+        .clicked()
+    {
+        return Some(GalleryAction::CompareSelection);
     }
     if in_trash {
         let restore = ui.button(t!("gallery.restore", locale = locale)).clicked();

@@ -64,6 +64,8 @@ pub enum ToolbarAction {
     SelectAll,
     /// Clear the selection.
     SelectNone,
+    /// Open the Compare view on the selection (2 to 4 images).
+    CompareSelected,
 }
 
 /// The translation key naming `order`.
@@ -266,6 +268,14 @@ pub fn gallery_toolbar_ui(ui: &mut egui::Ui, state: ToolbarState<'_>, locale: &s
         } else {
             if ui.small_button(t!("gallery.select_none", locale = locale)).clicked() {
                 actions.push(ToolbarAction::SelectNone);
+            }
+            let compare = egui::Button::new(t!("gallery.compare", locale = locale)).small();
+            if ui
+                .add_enabled(crate::ui::compare::can_compare(selected), compare)
+                .on_disabled_hover_text(t!("compare.select_two_to_four", locale = locale))
+                .clicked()
+            {
+                actions.push(ToolbarAction::CompareSelected);
             }
             if query.trash {
                 if ui.small_button(t!("gallery.restore", locale = locale)).clicked() {

@@ -4,6 +4,9 @@
 pub mod app;
 pub mod background;
 pub mod boards;
+pub mod compare;
+pub mod compare_caption;
+pub mod compare_ui;
 pub mod compose;
 pub mod confirm;
 pub mod dates;

@@ -1,6 +1,7 @@
 //! What the service changed in a prompt it rewrote: the revised prompt with the added
 //! text marked, and what it left out of the typed prompt below it, word by word (Unicode
-//! word boundaries: punctuation apart, each Chinese character a word).
+//! word boundaries: punctuation apart, each Chinese character a word). The Compare view
+//! shows only the changes, against the first image's prompt.
 
 use egui::text::{LayoutJob, TextFormat};
 use similar::{ChangeTag, TextDiff};
@@ -81,6 +82,67 @@ pub fn prompt_diff_ui(ui: &mut egui::Ui, typed: &str, revised: &str) -> egui::Re
     response
 }
 
+/// Only what differs between `base` and `other`: each added or removed run, trimmed of
+/// the spaces and punctuation around it (a run of punctuation alone is left out).
+pub fn prompt_changes(base: &str, other: &str) -> Vec<Piece> {
+    let trim = |text: &str| {
+        text.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || "，。、；：！？".contains(c))
+            .to_owned()
+    };
+    prompt_diff(base, other)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Kept(_) => None,
+            Piece::Added(text) => Some(Piece::Added(trim(&text))),
+            Piece::Removed(text) => Some(Piece::Removed(trim(&text))),
+        })
+        .filter(|piece| !matches!(piece, Piece::Added(text) | Piece::Removed(text) if text.is_empty()))
+        .collect()
+}
+
+/// Draws what `other` changes in `base`, on at most `max_rows` rows: added words marked
+/// "+" on the selection tint, removed ones "−" and struck through. `None` when the two
+/// prompts differ in nothing but spaces and punctuation (nothing is drawn).
+pub fn prompt_changes_ui(ui: &mut egui::Ui, base: &str, other: &str, max_rows: usize) -> Option<egui::Response> {
+    let changes = prompt_changes(base, other);
+    if changes.is_empty() {
+        return None;
+    }
+    let visuals = ui.visuals();
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let added = TextFormat {
+        font_id: font.clone(),
+        background: visuals.selection.bg_fill.gamma_multiply(0.45),
+        color: visuals.strong_text_color(),
+        ..TextFormat::default()
+    };
+    let removed = TextFormat {
+        font_id: font.clone(),
+        color: visuals.weak_text_color(),
+        strikethrough: egui::Stroke::new(1.0, visuals.weak_text_color()),
+        ..TextFormat::default()
+    };
+    let gap = TextFormat {
+        font_id: font,
+        ..TextFormat::default()
+    };
+    let mut job = LayoutJob::default();
+    job.wrap.max_width = ui.available_width();
+    job.wrap.max_rows = max_rows.max(1);
+    job.wrap.overflow_character = Some('…');
+    for piece in &changes {
+        if !job.text.is_empty() {
+            job.append("  ", 0.0, gap.clone());
+        }
+        match piece {
+            Piece::Added(text) => job.append(&format!("+{text}"), 0.0, added.clone()),
+            Piece::Removed(text) => job.append(&format!("−{text}"), 0.0, removed.clone()),
+            Piece::Kept(_) => {}
+        }
+    }
+    Some(ui.add(egui::Label::new(job).selectable(false)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +172,24 @@ mod tests {
         assert_eq!(
             prompt_diff("山水画", "一幅水墨山水画"),
             vec![Piece::Added("一幅水墨".into()), Piece::Kept("山水画".into())]
+        );
+    }
+
+    #[test]
+    fn changes_leave_out_what_is_kept_and_bare_punctuation() {
+        assert_eq!(
+            prompt_changes("a red cat, blurry", "a small red cat"),
+            vec![Piece::Added("small".into()), Piece::Removed("blurry".into())]
+        );
+        assert_eq!(
+            prompt_changes("a red fox number 1", "a red fox number 12"),
+            vec![Piece::Removed("1".into()), Piece::Added("12".into())]
+        );
+        assert_eq!(prompt_changes("a fox, snow", "a fox; snow"), Vec::new());
+        assert_eq!(prompt_changes("same", "same"), Vec::new());
+        assert_eq!(
+            prompt_changes("一幅山水画，雾", "一幅水墨山水画"),
+            vec![Piece::Added("水墨".into()), Piece::Removed("雾".into())]
         );
     }
 }

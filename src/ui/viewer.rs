@@ -305,13 +305,7 @@ fn metadata_ui(
             .num_columns(2)
             .spacing([8.0, 4.0])
             .show(ui, |ui| {
-                // An imported image's seed as its tool wrote it (it may exceed 2³²).
-                let seed = meta
-                    .source
-                    .as_ref()
-                    .and_then(|source| source.seed)
-                    .or(meta.seed.map(u64::from))
-                    .map_or_else(|| "—".into(), |seed| seed.to_string());
+                let seed = seed_of(meta).map_or_else(|| "—".into(), |seed| seed.to_string());
                 for (label, value) in [
                     (t!("viewer.model", locale = locale), meta.model.clone()),
                     (
@@ -438,6 +432,14 @@ pub fn small_image_button_ui(ui: &mut egui::Ui, texture: Option<egui::TextureHan
         response.on_hover_text(caption)
     })
     .inner
+}
+
+/// The image's seed; an imported image's as its tool wrote it (it may exceed 2³²).
+pub fn seed_of(meta: &crate::metadata::ImageMeta) -> Option<u64> {
+    meta.source
+        .as_ref()
+        .and_then(|source| source.seed)
+        .or(meta.seed.map(u64::from))
 }
 
 /// The digit key pressed without modifiers, 0–5, as a rating (0 clears).

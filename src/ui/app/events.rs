@@ -117,7 +117,16 @@ impl PictorApp {
                 Err(err) => tracing::info!("the file's texts are unreadable: {}", err.message),
             },
             AppEvent::FullImage { id, image } => {
-                if let Some(viewer) = self.viewer.as_mut().filter(|v| v.id == id) {
+                let locale = self.settings.language.locale();
+                if let Some(pane) = self.compare.as_mut().and_then(|compare| compare.pane_mut(&id)) {
+                    match image {
+                        Ok(image) => {
+                            let name = format!("compare-{id}");
+                            pane.texture = Some(ctx.load_texture(name, image, egui::TextureOptions::LINEAR));
+                        }
+                        Err(err) => pane.failed = Some(err.user_message(locale)),
+                    }
+                } else if let Some(viewer) = self.viewer.as_mut().filter(|v| v.id == id) {
                     match image {
                         Ok(image) => {
                             viewer.texture = Some(ctx.load_texture("viewer-full", image, egui::TextureOptions::LINEAR))

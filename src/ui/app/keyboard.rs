@@ -1,26 +1,32 @@
 //! The gallery's keyboard: arrows and Home/End move the focus (Shift extends the
 //! selection), Enter opens, Ctrl+A selects all, Delete trashes, F stars, 1–5 rate (0
-//! clears), E edits (puts the image in the reference strip), Ctrl+Z undoes.
+//! clears), E edits (puts the image in the reference strip), C compares the selection (2
+//! to 4 images), Ctrl+Z undoes.
 
 use super::PictorApp;
 use crate::ui::gallery_nav::FocusStep;
 
 impl PictorApp {
     /// Keyboard shortcuts of the grid: arrows, Home/End (Shift extends), Enter opens,
-    /// Ctrl+A, Delete, F, Ctrl+Z.
+    /// Ctrl+A, Delete, F, C, Ctrl+Z.
     pub(super) fn gallery_keys(&mut self, ui: &egui::Ui) {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
-        let (select_all, delete, favorite, undo, edit) = ui.input_mut(|i| {
+        let (select_all, delete, favorite, undo, edit, compare) = ui.input_mut(|i| {
             (
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::A),
                 i.consume_key(egui::Modifiers::NONE, egui::Key::Delete),
                 i.consume_key(egui::Modifiers::NONE, egui::Key::F),
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z),
                 i.consume_key(egui::Modifiers::NONE, egui::Key::E),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::C),
             )
         });
+        if compare {
+            self.compare_selection();
+            return;
+        }
         // E: the focused image (or else the selected ones) into the reference strip.
         if edit {
             let records: Vec<_> = match self.gallery.focus.and_then(|i| self.gallery.records.get(i)) {

@@ -132,6 +132,7 @@ impl PictorApp {
         if self.viewer.as_ref().is_some_and(|v| v.id == record.id) {
             return;
         }
+        self.compare = None;
         self.viewer = Some(Viewer::new(record.id.clone()));
         let library = Arc::clone(&self.library);
         // Only an imported file carries texts the viewer lists (a generated one holds
@@ -309,6 +310,7 @@ impl PictorApp {
             GalleryAction::Restore(id) => {
                 self.restore(vec![id]);
             }
+            GalleryAction::CompareSelection => self.compare_selection(),
         }
     }
 
@@ -330,6 +332,7 @@ impl PictorApp {
             ToolbarAction::EmptyTrash => self.confirm_empty_trash = true,
             ToolbarAction::SelectAll => self.gallery.select_all(),
             ToolbarAction::SelectNone => self.gallery.selected.clear(),
+            ToolbarAction::CompareSelected => self.compare_selection(),
         }
     }
 

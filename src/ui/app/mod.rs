@@ -20,6 +20,7 @@ use crate::library::Library;
 use crate::secrets::{KeySource, KeyStatus, Secrets};
 use crate::settings::{Settings, ThemeChoice};
 use crate::ui::background::{AppEvent, Background, TaskId, TaskKind};
+use crate::ui::compare::Compare;
 use crate::ui::compose::{ComposeAction, ComposeForm, compose_ui};
 use crate::ui::dialogs::FileDialogs;
 use crate::ui::gallery::{Gallery, gallery_ui};
@@ -30,6 +31,7 @@ use crate::ui::thumbnails::{DEFAULT_CAPACITY, ThumbnailCache};
 use crate::ui::viewer::Viewer;
 
 mod boards;
+mod comparing;
 mod events;
 mod keyboard;
 mod library_actions;
@@ -83,6 +85,8 @@ pub struct PictorApp {
     applied_theme: Option<ThemeChoice>,
     dialogs: Arc<dyn FileDialogs>,
     viewer: Option<Viewer>,
+    /// The Compare view, when open (never together with the viewer).
+    compare: Option<Compare>,
     undo: Vec<Vec<String>>,
     models: Vec<String>,
     date_filter: DateFilter,
@@ -175,6 +179,7 @@ impl PictorApp {
             applied_theme: None,
             dialogs: deps.dialogs,
             viewer: None,
+            compare: None,
             undo: Vec::new(),
             models: Vec::new(),
             date_filter: DateFilter::Any,
@@ -511,6 +516,10 @@ impl eframe::App for PictorApp {
             });
         self.compose_rect = Some(compose.response.rect);
         egui::CentralPanel::default_margins().show(ui, |ui| {
+            if self.compare.is_some() {
+                self.compare_panel_ui(ui);
+                return;
+            }
             if self.viewer.is_some() {
                 self.viewer_panel_ui(ui);
                 return;
@@ -633,6 +642,12 @@ impl PictorApp {
     /// Whether the open image's full-size texture is loaded.
     pub fn viewer_loaded(&self) -> bool {
         self.viewer.as_ref().is_some_and(|v| v.texture.is_some())
+    }
+
+    /// The open Compare view: its images, mode, shared zoom and pan, and where it drew
+    /// each pane.
+    pub fn compare(&self) -> Option<&Compare> {
+        self.compare.as_ref()
     }
 
     /// The selected image ids.
