@@ -21,6 +21,7 @@ pub mod library;
 pub mod metadata;
 pub mod pricing;
 pub mod prompt_template;
+pub mod run_plan;
 pub mod secrets;
 pub mod settings;
 pub mod spending;

@@ -91,6 +91,8 @@ pub struct Settings {
     pub file_name_template: String,
     /// Folders whose new images are imported as they arrive (none by default).
     pub watched_folders: Vec<PathBuf>,
+    /// How many images "Variations" makes.
+    pub variations: u32,
 }
 
 impl Default for Settings {
@@ -109,6 +111,7 @@ impl Default for Settings {
             thumbnail_size: 160.0,
             file_name_template: "{date}_{model}_{seed}_{prompt:24}".to_owned(),
             watched_folders: Vec::new(),
+            variations: 4,
         }
     }
 }

@@ -52,3 +52,118 @@ fn a_board_is_made_filled_from_the_selection_and_shown_on_its_own() {
         app.gallery_records().len() == 6
     });
 }
+
+fn type_prompt(harness: &mut egui_kittest::Harness<'_, pictor::ui::app::PictorApp>, text: &str) {
+    harness.get_by_label("Prompt").focus();
+    harness.step();
+    harness.get_by_label("Prompt").type_text(text);
+    harness.step();
+}
+
+fn all_done(app: &pictor::ui::app::PictorApp) -> bool {
+    !app.job_cards().is_empty() && app.job_cards().iter().all(|card| !card.is_active())
+}
+
+#[test]
+fn a_two_by_two_matrix_shows_its_count_and_cost_queues_four_jobs_as_one_group_and_the_spend_follows() {
+    let studio = studio(0);
+    let mut harness = window(&studio, WINDOW);
+    harness.state_mut().form_mut().params.model = "qwen-image-plus".into();
+    type_prompt(&mut harness, "a {red|blue} lantern, {ink wash|photo}");
+    wait_for_label(&mut harness, "4 prompts × 1 = 4 images ≈ ¥0.80");
+    harness.get_by_label("Generate 4").click();
+    harness.step();
+    let cards = harness.state().job_cards();
+    assert_eq!(cards.len(), 4, "one job per combination");
+    let batch = cards[0].request.batch.clone().expect("a matrix is one group");
+    assert!(
+        cards
+            .iter()
+            .all(|card| card.request.batch.as_deref() == Some(batch.as_str()))
+    );
+    let prompts: Vec<_> = cards.iter().map(|card| card.request.params.prompt.clone()).collect();
+    assert_eq!(
+        prompts,
+        [
+            "a red lantern, ink wash",
+            "a red lantern, photo",
+            "a blue lantern, ink wash",
+            "a blue lantern, photo"
+        ]
+    );
+    step_until(&mut harness, "the four jobs done", all_done);
+    let stored = studio.library.query(&pictor::library::Query::default()).unwrap();
+    assert_eq!(stored.len(), 4);
+    assert!(
+        stored
+            .iter()
+            .all(|record| record.meta.batch.as_deref() == Some(batch.as_str()))
+    );
+
+    // The demo's spend in the top bar, then the cost window.
+    wait_for_label(&mut harness, "Demo today ¥0.80");
+    harness.get_by_label("Demo today ¥0.80").click();
+    wait_for_label(&mut harness, "Last 30 days");
+    assert_eq!(
+        harness.query_all_by_label("4 images").count(),
+        3,
+        "today, this month, the model"
+    );
+    assert_eq!(harness.query_all_by_label("¥0.80").count(), 3);
+    harness.get_by_label("qwen-image-plus");
+}
+
+#[test]
+fn variations_of_an_image_run_its_settings_with_new_seeds_as_one_group() {
+    let studio = studio(3);
+    let mut harness = window(&studio, WINDOW);
+    step_until(&mut harness, "three images", |app| app.gallery_records().len() == 3);
+    let record = harness.state().gallery_records()[0].clone();
+    harness.get_by_label(&record.meta.prompt).click();
+    step_until(&mut harness, "viewer open", |app| app.viewer_loaded());
+    harness.key_press(egui::Key::V);
+    harness.step();
+    let cards = harness.state().job_cards();
+    assert_eq!(
+        cards.len(),
+        4,
+        "four variations, one request each for {}",
+        record.meta.model
+    );
+    let batch = cards[0].request.batch.clone().expect("variations are one group");
+    let mut seeds: Vec<_> = cards.iter().map(|card| card.request.params.seed).collect();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 4, "new seeds: {seeds:?}");
+    assert!(!seeds.contains(&record.meta.seed));
+    for card in cards {
+        assert_eq!(card.request.batch.as_deref(), Some(batch.as_str()));
+        assert_eq!(card.request.params.prompt, record.meta.prompt);
+        assert_eq!(card.request.params.model, record.meta.model);
+    }
+}
+
+#[test]
+fn a_run_that_would_cross_the_monthly_budget_waits_for_a_yes() {
+    let studio = studio(0);
+    std::fs::write(
+        studio.dir.path().join("library").join("prices.json"),
+        r#"{"currency": "CNY", "monthly_budget": 0.5, "prices": {"qwen-image-plus": {"CNY": 0.2}}}"#,
+    )
+    .unwrap();
+    let mut harness = window(&studio, WINDOW);
+    harness.state_mut().form_mut().params.model = "qwen-image-plus".into();
+    harness.state_mut().form_mut().count = 3;
+    type_prompt(&mut harness, "three lanterns");
+    wait_for_label(&mut harness, "3 images ≈ ¥0.60");
+    harness.get_by_label("Generate 3").click();
+    wait_for_label(&mut harness, "Over the monthly budget");
+    assert!(harness.state().job_cards().is_empty(), "nothing goes before the answer");
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    assert!(harness.state().job_cards().is_empty());
+    harness.get_by_label("Generate 3").click();
+    wait_for_label(&mut harness, "Generate anyway");
+    harness.get_by_label("Generate anyway").click();
+    harness.step();
+    assert_eq!(harness.state().job_cards().len(), 3);
+}

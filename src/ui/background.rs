@@ -47,6 +47,8 @@ pub enum TaskKind {
     ShowInFolder,
     /// Boards made, renamed or deleted, or images put on or taken off them.
     Boards,
+    /// The price list saved.
+    Prices,
 }
 
 impl TaskKind {
@@ -65,6 +67,7 @@ impl TaskKind {
             Self::RetryDownloads => "retry_downloads",
             Self::ShowInFolder => "show_in_folder",
             Self::Boards => "boards",
+            Self::Prices => "prices",
         }
     }
 
@@ -83,7 +86,10 @@ impl TaskKind {
     /// Whether this kind of task can change library rows (so even its failure may have
     /// left the shown rows out of step).
     pub fn changes_rows(self) -> bool {
-        !matches!(self, Self::Save | Self::Export | Self::ShowInFolder | Self::Count)
+        !matches!(
+            self,
+            Self::Save | Self::Export | Self::ShowInFolder | Self::Count | Self::Prices
+        )
     }
 }
 
@@ -175,6 +181,8 @@ pub enum TaskOutcome {
     ShownInFolder,
     /// A board changed.
     BoardChanged(BoardChange),
+    /// The price list was saved.
+    PricesSaved,
     /// The user cancelled the file dialog; nothing happened.
     DialogCancelled,
     /// The task failed as a whole.
@@ -201,6 +209,7 @@ impl TaskOutcome {
             | Self::Exported { .. }
             | Self::ShownInFolder
             | Self::BoardChanged(_)
+            | Self::PricesSaved
             | Self::Counted { .. }
             | Self::DialogCancelled => false,
         }
@@ -308,6 +317,8 @@ pub enum AppEvent {
     Clipboard(Result<egui::ColorImage, Error>),
     /// The models known to the library (for the filter).
     Models(Result<Vec<String>, Error>),
+    /// The price book and the spend were read (for the cost meter).
+    Spend(Result<(crate::pricing::PriceBook, crate::ui::spend_ui::SpendView), Error>),
     /// The boards were read (for the sidebar).
     Boards(Result<Vec<crate::library::Board>, Error>),
     /// A folder chosen to be watched (`None`: the dialog was cancelled).

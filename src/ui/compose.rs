@@ -100,13 +100,25 @@ pub enum ComposeAction {
 /// `None` when the image is not known yet.
 pub type ReferenceLookup<'a> = dyn FnMut(&str) -> Option<(String, Option<egui::TextureHandle>)> + 'a;
 
+/// What one Generate would send, shown above the button before it runs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunPreview {
+    /// Images in all.
+    pub images: u32,
+    /// "4 prompts × 1 image ≈ ¥0.80": the count and the estimate.
+    pub line: String,
+    /// The prompts of a matrix (empty for a single prompt).
+    pub prompts: Vec<String>,
+}
+
 /// Draws the compose panel. `blocker` is why Generate cannot run now, if it cannot;
-/// `reference` shows the images of the reference strip.
+/// `preview` what it would send; `reference` shows the images of the reference strip.
 pub fn compose_ui(
     ui: &mut egui::Ui,
     form: &mut ComposeForm,
     locale: &str,
     blocker: Option<&str>,
+    preview: Option<&RunPreview>,
     reference: &mut ReferenceLookup<'_>,
 ) -> Option<ComposeAction> {
     let mut action = None;
@@ -116,7 +128,7 @@ pub fn compose_ui(
         .show_separator_line(false)
         .show(ui, |ui| {
             ui.add_space(8.0);
-            if generate_button_ui(ui, form, locale, blocker) {
+            if generate_button_ui(ui, form, locale, blocker, preview) {
                 action = Some(ComposeAction::Generate);
             }
             ui.add_space(4.0);
@@ -494,12 +506,29 @@ fn options_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
 }
 
 /// Returns true when Generate was clicked.
-fn generate_button_ui(ui: &mut egui::Ui, form: &ComposeForm, locale: &str, blocker: Option<&str>) -> bool {
-    let label = if form.count > 1 {
-        t!("compose.generate_n", locale = locale, count = form.count).into_owned()
+fn generate_button_ui(
+    ui: &mut egui::Ui,
+    form: &ComposeForm,
+    locale: &str,
+    blocker: Option<&str>,
+    preview: Option<&RunPreview>,
+) -> bool {
+    let images = preview.map_or(form.count, |preview| preview.images);
+    let label = if images > 1 {
+        t!("compose.generate_n", locale = locale, count = images).into_owned()
     } else {
         t!("compose.generate", locale = locale).into_owned()
     };
+    if let Some(preview) = preview.filter(|_| blocker.is_none()) {
+        let line = ui.label(RichText::new(&preview.line).small());
+        if !preview.prompts.is_empty() {
+            line.on_hover_ui(|ui| {
+                for prompt in &preview.prompts {
+                    ui.label(prompt);
+                }
+            });
+        }
+    }
     let button =
         egui::Button::new(RichText::new(label).size(16.0).strong()).min_size(egui::vec2(ui.available_width(), 36.0));
     let response = ui.add_enabled(blocker.is_none(), button);

@@ -19,6 +19,7 @@ pub mod job_cards;
 pub mod key_dialog;
 pub mod prompt_diff;
 pub mod settings_ui;
+pub mod spend_ui;
 pub mod thumbnail_queue;
 pub mod thumbnails;
 pub mod viewer;

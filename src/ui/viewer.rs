@@ -66,6 +66,8 @@ pub enum ViewerAction {
     UseRevisedPrompt,
     /// Queue a new job with the same settings.
     GenerateAgain,
+    /// The same settings with new seeds, as one group (V).
+    Variations,
     /// Save a copy through the file dialog.
     SaveAs,
     /// Copy the image to the clipboard.
@@ -98,11 +100,12 @@ pub type ThumbnailOf<'a> = dyn FnMut(&ImageRecord) -> Option<egui::TextureHandle
 
 /// What can be done with one image, with the translation key of its label: the
 /// viewer's buttons and the gallery's context menu.
-pub const IMAGE_ACTIONS: [(ViewerAction, &str); 8] = [
+pub const IMAGE_ACTIONS: [(ViewerAction, &str); 9] = [
     (ViewerAction::Edit, "viewer.edit"),
     (ViewerAction::ShowFamily, "viewer.show_family"),
     (ViewerAction::UseSettings, "viewer.use_settings"),
     (ViewerAction::GenerateAgain, "viewer.generate_again"),
+    (ViewerAction::Variations, "viewer.variations"),
     (ViewerAction::SaveAs, "viewer.save_as"),
     (ViewerAction::CopyImage, "viewer.copy_image"),
     (ViewerAction::ShowInFolder, "viewer.show_in_folder"),
@@ -192,6 +195,9 @@ fn keyboard(ui: &egui::Ui, actions: &mut Vec<ViewerAction>) {
         }
         if i.key_pressed(egui::Key::E) && !i.modifiers.any() {
             actions.push(ViewerAction::Edit);
+        }
+        if i.key_pressed(egui::Key::V) && !i.modifiers.any() {
+            actions.push(ViewerAction::Variations);
         }
         if let Some(stars) = rating_key(i) {
             actions.push(ViewerAction::Rate(stars));

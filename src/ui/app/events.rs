@@ -41,6 +41,7 @@ impl PictorApp {
         };
         if let JobEvent::Finished { images, .. } = &event {
             self.gallery.prepend(images);
+            self.refresh_spend();
             if images.iter().any(|image| !self.models.contains(&image.meta.model)) {
                 self.refresh_models();
             }
@@ -188,6 +189,7 @@ impl PictorApp {
             AppEvent::Models(Ok(models)) => self.models = models,
             AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
             AppEvent::Boards(Ok(boards)) => self.boards = boards,
+            AppEvent::Spend(spend) => self.receive_spend(spend),
             AppEvent::Boards(Err(err)) => tracing::warn!("boards unavailable: {}", err.message),
         }
     }
@@ -303,7 +305,16 @@ impl PictorApp {
                     self.refresh_models();
                 }
             }
-            TaskOutcome::BoardChanged(change) => self.board_changed(&change),
+            TaskOutcome::BoardChanged(change) => {
+                self.board_changed(&change);
+                self.refresh_spend();
+            }
+            TaskOutcome::PricesSaved => {
+                self.cost_window.draft = None;
+                self.price_book_error_shown = false;
+                self.refresh_spend();
+                self.notify(t!("cost.prices_saved", locale = locale));
+            }
             TaskOutcome::Failed(err) => self.notify_error(&err),
         }
     }

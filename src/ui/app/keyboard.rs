@@ -1,19 +1,19 @@
 //! The gallery's keyboard: arrows and Home/End move the focus (Shift extends the
 //! selection), Enter opens, Ctrl+A selects all, Delete trashes, F stars, 1–5 rate (0
 //! clears), E edits (puts the image in the reference strip), C compares the selection (2
-//! to 4 images), Ctrl+Z undoes.
+//! to 4 images), V makes variations, Ctrl+Z undoes.
 
 use super::PictorApp;
 use crate::ui::gallery_nav::FocusStep;
 
 impl PictorApp {
     /// Keyboard shortcuts of the grid: arrows, Home/End (Shift extends), Enter opens,
-    /// Ctrl+A, Delete, F, C, Ctrl+Z.
+    /// Ctrl+A, Delete, F, C, V, Ctrl+Z.
     pub(super) fn gallery_keys(&mut self, ui: &egui::Ui) {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
-        let (select_all, delete, favorite, undo, edit, compare) = ui.input_mut(|i| {
+        let (select_all, delete, favorite, undo, edit, compare, variations) = ui.input_mut(|i| {
             (
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::A),
                 i.consume_key(egui::Modifiers::NONE, egui::Key::Delete),
@@ -21,6 +21,7 @@ impl PictorApp {
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z),
                 i.consume_key(egui::Modifiers::NONE, egui::Key::E),
                 i.consume_key(egui::Modifiers::NONE, egui::Key::C),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::V),
             )
         });
         if compare {
@@ -29,18 +30,14 @@ impl PictorApp {
         }
         // E: the focused image (or else the selected ones) into the reference strip.
         if edit {
-            let records: Vec<_> = match self.gallery.focus.and_then(|i| self.gallery.records.get(i)) {
-                Some(record) => vec![record.clone()],
-                None => self
-                    .gallery
-                    .records
-                    .iter()
-                    .filter(|r| self.gallery.selected.contains(&r.id))
-                    .cloned()
-                    .collect(),
-            };
-            for record in &records {
+            for record in &self.focused_or_selected() {
                 self.edit_image(record);
+            }
+        }
+        // V: variations of the focused image (or else of each selected one).
+        if variations {
+            for record in &self.focused_or_selected() {
+                self.variations(record);
             }
         }
         if select_all {
@@ -101,6 +98,20 @@ impl PictorApp {
         }
         if open && let Some(index) = self.gallery.focus {
             self.open_viewer(index);
+        }
+    }
+
+    /// The focused image, or else the selected ones.
+    fn focused_or_selected(&self) -> Vec<crate::library::ImageRecord> {
+        match self.gallery.focus.and_then(|i| self.gallery.records.get(i)) {
+            Some(record) => vec![record.clone()],
+            None => self
+                .gallery
+                .records
+                .iter()
+                .filter(|r| self.gallery.selected.contains(&r.id))
+                .cloned()
+                .collect(),
         }
     }
 }

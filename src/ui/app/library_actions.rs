@@ -246,6 +246,7 @@ impl PictorApp {
                     self.notify(message);
                 }
             },
+            ViewerAction::Variations => self.variations(record),
             ViewerAction::SaveAs => self.save_as(record.clone()),
             ViewerAction::Edit => self.edit_image(record),
             ViewerAction::ShowFamily => {

@@ -11,7 +11,7 @@ use rust_i18n::t;
 
 use crate::api::client::ApiClient;
 use crate::api::provider::Provider;
-use crate::api::request::{GenerationRequest, char_count, n_max, prompt_limit, split_count};
+use crate::api::request::{GenerationRequest, char_count, prompt_limit};
 use crate::connection::{Connection, Overrides};
 use crate::error::Error;
 use crate::generate::Generator;
@@ -32,10 +32,12 @@ use crate::ui::viewer::Viewer;
 
 mod boards;
 mod comparing;
+mod costs;
 mod events;
 mod keyboard;
 mod library_actions;
 mod panels;
+mod runs;
 mod transfers;
 mod watching;
 
@@ -114,6 +116,18 @@ pub struct PictorApp {
     boards: Vec<crate::library::Board>,
     /// The sidebar's own state (a board name being typed).
     boards_sidebar: crate::ui::boards::BoardsSidebar,
+    /// The prices in force (the user's price list, else the built-in one).
+    price_book: crate::pricing::PriceBook,
+    /// What was spent, once read.
+    spend: Option<crate::ui::spend_ui::SpendView>,
+    /// The user's price list was unreadable and the user was told (once).
+    price_book_error_shown: bool,
+    /// The cost window is open.
+    cost_open: bool,
+    /// The cost window's page and edits.
+    cost_window: crate::ui::spend_ui::CostWindow,
+    /// A run waiting for the user's yes to cross the monthly budget.
+    held_run: Option<runs::HeldRun>,
 }
 
 /// A library task that has not ended yet.
@@ -195,8 +209,15 @@ impl PictorApp {
             reference_records: std::collections::HashMap::new(),
             boards: Vec::new(),
             boards_sidebar: crate::ui::boards::BoardsSidebar::default(),
+            price_book: crate::pricing::PriceBook::built_in(),
+            spend: None,
+            price_book_error_shown: false,
+            cost_open: false,
+            cost_window: crate::ui::spend_ui::CostWindow::default(),
+            held_run: None,
         };
         app.refresh_boards();
+        app.refresh_spend();
         app.load_reference_records();
         app.refresh_key_status();
         app.refresh_gallery();
@@ -278,6 +299,8 @@ impl PictorApp {
         if self.key_for != self.provider() {
             self.key = None;
             self.refresh_key_status();
+            // Real and demo spend are counted apart.
+            self.refresh_spend();
         }
     }
 
@@ -321,9 +344,7 @@ impl PictorApp {
                 Some(_) => {}
             }
         }
-        GenerationRequest::try_from(&self.form.params_for(0))
-            .err()
-            .map(|err| err.user_message(locale))
+        self.form_plan().err().map(|err| err.user_message(locale))
     }
 
     /// The HTTP client for the connection in force (rebuilt only when it changed).
@@ -349,39 +370,6 @@ impl PictorApp {
             .and_then(|k| k.key.clone());
         let key = if self.provider().needs_key() { key } else { None };
         Generator::new(client, key, Arc::clone(&self.library))
-    }
-
-    /// Queues the form's images (one job per image).
-    pub fn generate(&mut self) {
-        if self.generate_blocker().is_some() {
-            return;
-        }
-        let generator = match self.generator() {
-            Ok(generator) => generator,
-            Err(err) => {
-                let message = err.user_message(self.locale());
-                self.notify(message);
-                return;
-            }
-        };
-        // As few requests as the model allows: n images each where it makes several.
-        let batches = split_count(self.form.count, n_max(&self.form.params.model));
-        let mut asked = 0u32;
-        for n in batches {
-            // Image k of the click has seed S + k: a request starts where the last ended.
-            let mut params = self.form.params_for(asked);
-            asked += n;
-            params.n = n;
-            match GenerationRequest::try_from(&params) {
-                Ok(request) => self.submit(&generator, request),
-                Err(err) => {
-                    let message = err.user_message(self.locale());
-                    self.notify(message);
-                    return;
-                }
-            }
-        }
-        self.form.after_submit();
     }
 
     fn submit(&mut self, generator: &Generator, request: GenerationRequest) {
@@ -485,7 +473,7 @@ impl eframe::App for PictorApp {
         let ctx = ui.ctx().clone();
         let locale = self.locale();
         self.thumbnails.begin_frame();
-        let modal_open = self.key_dialog.is_some() || self.confirm_empty_trash;
+        let modal_open = self.key_dialog.is_some() || self.confirm_empty_trash || self.held_run.is_some();
         // Read before any panel draws: a single-line field drops its focus when it takes
         // Enter, and the gallery must not take that Enter as "open" in the same frame.
         let typing = ctx.egui_wants_keyboard_input();
@@ -499,6 +487,7 @@ impl eframe::App for PictorApp {
             .size_range(280.0..=560.0)
             .show(ui, |ui| {
                 let blocker = self.generate_blocker();
+                let preview = self.run_preview();
                 let (library, thumbnails, background) = (&self.library, &mut self.thumbnails, &self.background);
                 let records = &self.reference_records;
                 let mut reference = |id: &str| {
@@ -508,8 +497,14 @@ impl eframe::App for PictorApp {
                         thumbnails.of_record(library, record, background),
                     ))
                 };
-                if compose_ui(ui, &mut self.form, locale, blocker.as_deref(), &mut reference)
-                    == Some(ComposeAction::Generate)
+                if compose_ui(
+                    ui,
+                    &mut self.form,
+                    locale,
+                    blocker.as_deref(),
+                    preview.as_ref(),
+                    &mut reference,
+                ) == Some(ComposeAction::Generate)
                 {
                     self.generate();
                 }
@@ -575,6 +570,8 @@ impl eframe::App for PictorApp {
         self.accept_pasted_images(&ctx);
         self.settings_window_ui(&ctx);
         self.confirm_empty_trash_ui(&ctx);
+        self.confirm_budget_ui(&ctx);
+        self.cost_window_ui(&ctx);
         self.confirm_folder_import_ui(&ctx);
         if let Some(dialog) = &mut self.key_dialog {
             let current = self.key.as_ref().and_then(|k| k.key.as_ref()).map(|k| k.masked());

@@ -49,6 +49,7 @@ impl PictorApp {
                 if running > 0 {
                     ui.label(t!("top.running", locale = locale, count = running));
                 }
+                self.spend_chip_ui(ui);
             });
         });
     }
@@ -61,6 +62,7 @@ impl PictorApp {
         let mut open = true;
         let mut changed = false;
         let mut watch_action = None;
+        let mut open_prices = false;
         let provider_before = self.settings.provider;
         egui::Window::new(t!("settings.title", locale = locale))
             .open(&mut open)
@@ -72,7 +74,21 @@ impl PictorApp {
                 changed = settings_ui(ui, &mut self.settings, &self.overrides, locale);
                 let typed = (!self.dialogs.available()).then_some(&mut self.watching.typed);
                 watch_action = watched_folders_ui(ui, &self.settings, &self.watching.problems, typed, locale);
+                ui.separator();
+                ui.horizontal(|ui| {
+                    let label = ui.label(t!("settings.variations", locale = locale));
+                    changed |= ui
+                        .add(egui::DragValue::new(&mut self.settings.variations).range(1..=12))
+                        .labelled_by(label.id)
+                        .changed();
+                });
+                if ui.button(t!("settings.prices", locale = locale)).clicked() {
+                    open_prices = true;
+                }
             });
+        if open_prices {
+            self.open_prices();
+        }
         self.settings_open = open;
         if let Some(action) = watch_action {
             self.handle_watch_action(action);
