@@ -167,3 +167,61 @@ fn a_run_that_would_cross_the_monthly_budget_waits_for_a_yes() {
     harness.step();
     assert_eq!(harness.state().job_cards().len(), 3);
 }
+
+#[test]
+fn many_jobs_stay_in_one_row_inside_the_window_and_can_be_cleared() {
+    let studio = studio(0);
+    let small = egui::vec2(1024.0, 640.0);
+    let mut harness = window(&studio, small);
+    harness.state_mut().form_mut().params.model = "qwen-image-plus".into();
+    type_prompt(&mut harness, "{a|b|c} {d|e|f}");
+    wait_for_label(&mut harness, "Generate 9");
+    harness.get_by_label("Generate 9").click();
+    step_until(&mut harness, "nine jobs done", all_done);
+    harness.step();
+    let done: Vec<egui::Rect> = harness
+        .query_all_by_label_contains("Done in")
+        .map(|node| node.rect())
+        .collect();
+    assert_eq!(done.len(), 9);
+    assert!(
+        done.iter().all(|rect| (rect.top() - done[0].top()).abs() < 1.0),
+        "one row: {done:?}"
+    );
+    // The cards that do not fit are reached by scrolling the strip sideways.
+    let oldest_job = |harness: &egui_kittest::Harness<'_, pictor::ui::app::PictorApp>| {
+        harness
+            .query_all_by_label_contains("Done in")
+            .map(|node| node.rect())
+            .max_by(|a, b| a.left().total_cmp(&b.left()))
+            .unwrap()
+    };
+    assert!(
+        oldest_job(&harness).right() > small.x,
+        "nine cards do not fit at 1024 px"
+    );
+    harness.query_all_by_label_contains("Done in").next().unwrap().hover();
+    for _ in 0..20 {
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(-400.0, 0.0),
+            modifiers: egui::Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        harness.step();
+    }
+    let oldest = oldest_job(&harness);
+    assert!(
+        oldest.right() <= small.x,
+        "the last card scrolled into the window: {oldest:?}"
+    );
+    let settings = harness.get_by_label("⚙ Settings").rect();
+    assert!(
+        settings.right() <= small.x,
+        "the top bar stays inside the window: {settings:?}"
+    );
+    harness.get_by_label("Clear ended").click();
+    harness.step();
+    assert!(harness.state().job_cards().is_empty());
+}

@@ -39,6 +39,8 @@ pub enum CardState {
         images: Vec<ImageRecord>,
         /// How long it took.
         took: Duration,
+        /// When it ended (done cards leave the strip a few seconds later).
+        at: Instant,
     },
     /// Failed.
     Failed(Error),
@@ -93,6 +95,7 @@ impl JobCard {
             JobEvent::Finished { images, .. } => CardState::Done {
                 images: images.clone(),
                 took: since.elapsed(),
+                at: Instant::now(),
             },
             JobEvent::Failed { error, .. } => CardState::Failed(error.clone()),
             JobEvent::Cancelled { task, .. } => CardState::Cancelled { task: *task },
@@ -111,6 +114,8 @@ pub enum CardAction {
     Retry(JobId),
     /// Remove the card.
     Dismiss(JobId),
+    /// Remove every card that has ended (done, failed or cancelled).
+    ClearEnded,
     /// Open the image in the viewer.
     Open(String),
     /// Open the key settings.
@@ -128,15 +133,41 @@ pub fn job_cards_ui(
     thumbnail: &mut ThumbnailFor<'_>,
 ) -> Vec<CardAction> {
     let mut actions = Vec::new();
-    ui.horizontal_wrapped(|ui| {
-        for card in cards.iter().rev() {
-            egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.set_width(240.0);
-                ui.vertical(|ui| card_ui(ui, card, locale, thumbnail, &mut actions));
-            });
+    let active = cards.iter().filter(|card| card.is_active()).count();
+    let ended = cards.len() - active;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(t!("job.strip_summary", locale = locale, active = active, ended = ended)).small());
+        if ended > 0 && ui.small_button(t!("job.clear_ended", locale = locale)).clicked() {
+            actions.push(CardAction::ClearEnded);
         }
     });
+    // One row, newest first; more cards than fit scroll sideways, never off the window.
+    egui::ScrollArea::horizontal()
+        .id_salt("job-strip")
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                for card in cards.iter().rev() {
+                    egui::Frame::group(ui.style()).show(ui, |ui| {
+                        ui.set_width(CARD_WIDTH);
+                        ui.vertical(|ui| card_ui(ui, card, locale, thumbnail, &mut actions));
+                    });
+                }
+            });
+        });
     actions
+}
+
+/// The width of one card, in points.
+const CARD_WIDTH: f32 = 240.0;
+
+/// How long a done card stays in the strip (its images are in the gallery by then).
+pub const DONE_CARD_LINGERS: Duration = Duration::from_secs(8);
+
+/// Whether a card has had its time in the strip: done, and longer than
+/// [`DONE_CARD_LINGERS`] ago. Failed and cancelled cards stay until dismissed.
+pub fn has_lingered(card: &JobCard, now: Instant) -> bool {
+    matches!(card.state, CardState::Done { at, .. } if now.duration_since(at) >= DONE_CARD_LINGERS)
 }
 
 fn card_ui(
@@ -175,7 +206,7 @@ fn card_ui(
                 cancel_button_ui(ui, card.id, locale, actions);
             });
         }
-        CardState::Done { images, took } => {
+        CardState::Done { images, took, .. } => {
             // Thumbnails wrap (a request may bring up to six images); the status below them.
             ui.horizontal_wrapped(|ui| {
                 for image in images {

@@ -406,6 +406,7 @@ impl PictorApp {
         match action {
             CardAction::Cancel(id) => self.jobs.cancel(id),
             CardAction::Dismiss(id) => self.cards.retain(|c| c.id != id),
+            CardAction::ClearEnded => self.cards.retain(JobCard::is_active),
             CardAction::Retry(id) => {
                 let Some(request) = self.cards.iter().find(|c| c.id == id).map(|c| c.request.clone()) else {
                     return;
@@ -465,6 +466,20 @@ impl eframe::App for PictorApp {
         self.import_arrivals();
         if self.cards.iter().any(JobCard::is_active) {
             ctx.request_repaint_after(Duration::from_secs(1));
+        }
+        // Done cards leave the strip after a while; wake up once for the next to go.
+        let now = Instant::now();
+        self.cards.retain(|card| !crate::ui::job_cards::has_lingered(card, now));
+        let next_leaves = self
+            .cards
+            .iter()
+            .filter_map(|card| match card.state {
+                CardState::Done { at, .. } => Some(crate::ui::job_cards::DONE_CARD_LINGERS.saturating_sub(now - at)),
+                _ => None,
+            })
+            .min();
+        if let Some(wait) = next_leaves {
+            ctx.request_repaint_after(wait);
         }
         self.apply_theme(ctx);
     }
