@@ -26,6 +26,7 @@ use crate::api::request::Size;
 use crate::error::{Error, Result};
 use crate::sync::lock;
 
+mod painting;
 mod tasks;
 
 /// Largest request body the demo accepts.
@@ -423,32 +424,11 @@ fn error_response(status: StatusCode, message: &str, code: &str) -> Response<Ful
     )
 }
 
-/// Draws a demo picture: soft colour fields derived from the prompt and seed, with a
-/// "DEMO" band so nobody mistakes it for a real generation.
+/// Draws a demo picture: a landscape painted from the prompt and the seed (see
+/// [`painting`]), with a small "DEMO" mark so nobody mistakes it for a real generation.
 pub fn draw(size: Size, prompt: &str, seed: u64) -> Result<Vec<u8>> {
-    let mut hash = seed ^ 0x9E37_79B9_7F4A_7C15;
-    for byte in prompt.bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01B3);
-    }
-    let channel = |shift: u32| f32::from(u8::try_from((hash >> shift) & 0xFF).unwrap_or(0)) / 255.0;
-    let (a, b, c) = (channel(0), channel(8), channel(16));
     let (w, h) = (size.width.max(1), size.height.max(1));
-    let band_top = h * 7 / 16;
-    let band_bottom = h * 9 / 16;
-    let image = image::RgbImage::from_fn(w, h, |x, y| {
-        let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
-        let wave = ((fx * 6.0 + a * 6.3).sin() + (fy * 5.0 + b * 6.3).cos()) * 0.25 + 0.5;
-        let mut rgb = [
-            (0.3 + 0.7 * wave * (0.5 + a * 0.5)) * 255.0,
-            (0.2 + 0.6 * (1.0 - fy) * (0.5 + b * 0.5)) * 255.0,
-            (0.3 + 0.7 * (1.0 - wave) * (0.5 + c * 0.5)) * 255.0,
-        ];
-        if (band_top..band_bottom).contains(&y) {
-            let lit = demo_text_pixel(x, y - band_top, w, band_bottom - band_top);
-            rgb = if lit { [255.0, 255.0, 255.0] } else { [20.0, 20.0, 28.0] };
-        }
-        image::Rgb(rgb.map(|v| v.clamp(0.0, 255.0) as u8))
-    });
+    let image = painting::paint(w, h, prompt, seed);
     let mut out = Vec::new();
     let encoder = image::codecs::png::PngEncoder::new_with_quality(
         &mut out,
