@@ -205,3 +205,46 @@ fn the_ledger_counts_billed_images_once_and_failed_requests_not_at_all() {
         assert_eq!(ledger.iter().map(|e| e.images).sum::<u32>(), 3, "without usage, what was delivered");
     });
 }
+
+#[test]
+fn a_prompt_matrix_on_the_command_line_makes_every_combination_as_one_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = pictor(
+        dir.path(),
+        &[
+            "generate",
+            "a {red|blue} lantern, {ink wash|photo}",
+            "--provider",
+            "demo",
+            "--model",
+            "qwen-image-plus",
+            "--seed",
+            "42",
+            "--json",
+        ],
+    );
+    ok(&made);
+    let lines = support::complete_json_lines(&made.stdout);
+    let mut prompts: Vec<_> = lines.iter().map(|l| l["prompt"].as_str().unwrap().to_owned()).collect();
+    prompts.sort();
+    assert_eq!(
+        prompts,
+        [
+            "a blue lantern, ink wash",
+            "a blue lantern, photo",
+            "a red lantern, ink wash",
+            "a red lantern, photo"
+        ]
+    );
+    assert!(
+        lines.iter().all(|l| l["seed"] == 42),
+        "the same seed for every combination"
+    );
+    let library = Library::open(LibraryPaths::in_dir(dir.path())).unwrap();
+    let records = library.query(&pictor::library::Query::default()).unwrap();
+    let batch = records[0].meta.batch.clone().expect("one group");
+    assert!(records.iter().all(|r| r.meta.batch.as_deref() == Some(batch.as_str())));
+    let refused = pictor(dir.path(), &["generate", "a {subject}", "--provider", "demo"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("{subject}"));
+}

@@ -282,14 +282,6 @@ impl GenerationRequest {
         spec_for(&self.params.model)
     }
 
-    /// The same request with another seed (used for `--count N --seed S`: S, S+1, …).
-    #[must_use]
-    pub fn with_seed(&self, seed: Option<u32>) -> Self {
-        let mut next = self.clone();
-        next.params.seed = seed;
-        next
-    }
-
     /// Whether the body carries a size: not for a model that takes none, nor when the
     /// size is to come from the references.
     pub fn sends_size(&self) -> bool {
@@ -307,15 +299,6 @@ impl GenerationRequest {
     pub fn with_reference_images(&self, data_uris: Vec<String>) -> Self {
         let mut next = self.clone();
         next.reference_images = data_uris;
-        next
-    }
-
-    /// The same request asking for `n` images (already validated to be within the
-    /// model's range by the caller splitting a count).
-    #[must_use]
-    pub fn with_n(&self, n: u32) -> Self {
-        let mut next = self.clone();
-        next.params.n = n;
         next
     }
 

@@ -10,9 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::client::{ApiClient, ClientConfig, ClientEvent};
 use crate::api::provider::{Endpoint, Provider};
-use crate::api::request::{
-    DEFAULT_MODEL, GenerationParams, GenerationRequest, MAX_SEED, Size, default_size, n_max, spec_for, split_count,
-};
+use crate::api::request::{DEFAULT_MODEL, GenerationParams, Size, default_size, spec_for};
 use crate::api::secret::ApiKey;
 use crate::api::task::TaskStatus;
 use crate::connection::{Connection, Overrides, start_demo_server};
@@ -113,7 +111,8 @@ pub enum Command {
 /// `pictor generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// The prompt.
+    /// The prompt; `{red|blue}` groups make a prompt matrix (every combination, as one
+    /// group), `{{` and `}}` are literal braces.
     pub prompt: String,
     /// What to avoid.
     #[arg(long, default_value = "")]
@@ -124,7 +123,8 @@ pub struct GenerateArgs {
     /// Size as W*H, WxH or W×H.
     #[arg(long)]
     pub size: Option<String>,
-    /// Seed (0..=2147483647); with --count N the images use S, S+1, …
+    /// Seed (0..=2147483647); with --count N the images use S, S+1, … (every prompt of a
+    /// matrix the same seeds)
     #[arg(long)]
     pub seed: Option<u32>,
     /// How many images: one request asking for all of them where the model makes several
@@ -461,14 +461,14 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
     // Checked before any reference file is imported: a refused request changes nothing.
     let mut unresolved = params.clone();
     unresolved.references = vec![String::new(); args.references.len()];
-    GenerationRequest::try_from(&unresolved)?;
+    crate::run_plan::RunPlan::new(&unresolved, args.count, args.seed, None)?;
     let library = open_library()?;
     params.references = args
         .references
         .iter()
         .map(|reference| resolve_reference(&library, reference))
         .collect::<Result<_>>()?;
-    let request = GenerationRequest::try_from(&params)?;
+    let plan = crate::run_plan::RunPlan::new(&params, args.count, args.seed, None)?;
     let runtime = runtime()?;
     let demo_url = match connection.needs_demo_server() {
         true => Some(start_demo_server(runtime.handle())?),
@@ -497,14 +497,14 @@ fn generate(overrides: &Overrides, args: &GenerateArgs) -> Result<i32> {
         ClientEvent::RetryScheduled { .. } | ClientEvent::TaskCreated { .. } | ClientEvent::TaskWaiting { .. } => {}
     };
     let mut failures = 0;
-    let batches = split_count(args.count, n_max(&request.params.model));
-    let mut asked = 0u32;
-    for n in batches {
-        // Image k of the whole run has seed S + k: a request starts where the last ended.
-        let seed = args.seed.map(|s| s.saturating_add(asked).min(MAX_SEED));
-        asked += n;
-        let this = request.with_seed(seed).with_n(n);
-        match runtime.block_on(generator.generate(&this, &cancel, &on_event)) {
+    if plan.prompts > 1 && !args.json {
+        eprintln!(
+            "a prompt matrix: {} prompts, {} images, as one group",
+            plan.prompts, plan.images
+        );
+    }
+    for request in &plan.requests {
+        match runtime.block_on(generator.generate(request, &cancel, &on_event)) {
             Ok(records) => {
                 for record in records {
                     print_generated(&library, &record, args)?;
