@@ -225,3 +225,37 @@ fn many_jobs_stay_in_one_row_inside_the_window_and_can_be_cleared() {
     harness.step();
     assert!(harness.state().job_cards().is_empty());
 }
+
+#[test]
+fn the_keeper_goes_on_a_board_with_five_stars_from_the_viewer() {
+    let studio = studio(3);
+    let board = studio.library.create_board("Keepers").unwrap();
+    let mut harness = window(&studio, WINDOW);
+    step_until(&mut harness, "three images", |app| app.gallery_records().len() == 3);
+    let record = harness.state().gallery_records()[1].clone();
+    harness.get_by_label(&record.meta.prompt).click();
+    step_until(&mut harness, "viewer open", |app| app.viewer_loaded());
+    harness.key_press(egui::Key::Num5);
+    wait_for_label(&mut harness, "Add to board…");
+    harness.get_by_label("Add to board…").click();
+    wait_for_label(&mut harness, "Keepers");
+    harness.get_by_label("Keepers").click();
+    wait_for_label(&mut harness, "On Keepers");
+    assert!(
+        harness.query_by_label("Add to board…").is_none(),
+        "no other board to offer"
+    );
+    let stored = studio.library.get(&record.id).unwrap().unwrap();
+    assert_eq!(stored.rating, 5);
+    let on_board = studio
+        .library
+        .query(&pictor::library::Query {
+            board: Some(board.id),
+            ..pictor::library::Query::default()
+        })
+        .unwrap();
+    assert_eq!(
+        on_board.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [record.id.as_str()]
+    );
+}

@@ -304,6 +304,13 @@ pub enum AppEvent {
         /// Keyword and text of each.
         texts: Result<Vec<(String, String)>, Error>,
     },
+    /// The names of the boards the viewer's image is on.
+    ImageBoards {
+        /// The image id.
+        id: String,
+        /// Board names.
+        names: Result<Vec<String>, Error>,
+    },
     /// The lineage of the image open in the viewer.
     Lineage(Result<crate::ui::viewer::Lineage, Error>),
     /// Library records of reference images (for the compose panel's strip).

@@ -29,6 +29,17 @@ pub struct Viewer {
     pub pan: egui::Vec2,
     /// Every text an imported file carries besides Pictor's own (keyword, text), once read.
     pub raw_texts: Option<Vec<(String, String)>>,
+    /// The boards it is on, and those it could be put on.
+    pub boards: ViewerBoards,
+}
+
+/// The boards of the open image.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ViewerBoards {
+    /// The names of the boards it is on (empty until read).
+    pub on: Vec<String>,
+    /// Every board (row id, name), for "Add to board".
+    pub choices: Vec<(i64, String)>,
 }
 
 impl Viewer {
@@ -41,6 +52,7 @@ impl Viewer {
             zoom: Zoom::Fit,
             pan: egui::Vec2::ZERO,
             raw_texts: None,
+            boards: ViewerBoards::default(),
         }
     }
 }
@@ -68,6 +80,8 @@ pub enum ViewerAction {
     GenerateAgain,
     /// The same settings with new seeds, as one group (V).
     Variations,
+    /// Put the image on this board (row id).
+    AddToBoard(i64),
     /// Save a copy through the file dialog.
     SaveAs,
     /// Copy the image to the clipboard.
@@ -128,7 +142,7 @@ pub fn viewer_ui(
         .default_size(300.0)
         .resizable(true)
         .show(ui, |ui| {
-            metadata_ui(ui, record, viewer.raw_texts.as_deref(), position, locale, &mut actions);
+            metadata_ui(ui, record, viewer, position, locale, &mut actions);
             if let Some(lineage) = lineage.filter(|l| l.id == record.id) {
                 lineage_ui(ui, lineage, thumbnail, locale, &mut actions);
             }
@@ -265,7 +279,7 @@ fn image_ui(ui: &mut egui::Ui, viewer: &mut Viewer, locale: &str) {
 fn metadata_ui(
     ui: &mut egui::Ui,
     record: &ImageRecord,
-    raw_texts: Option<&[(String, String)]>,
+    viewer: &Viewer,
     position: (usize, usize),
     locale: &str,
     actions: &mut Vec<ViewerAction>,
@@ -284,6 +298,7 @@ fn metadata_ui(
             ui.label(format!("{} / {}", position.0 + 1, position.1));
         });
         rating_ui(ui, record.rating, locale, actions);
+        boards_ui(ui, &viewer.boards, locale, actions);
         if record.missing {
             ui.colored_label(ui.visuals().warn_fg_color, t!("viewer.missing", locale = locale));
         }
@@ -351,7 +366,7 @@ fn metadata_ui(
                 actions.push(action);
             }
         }
-        if let Some(texts) = raw_texts.filter(|texts| !texts.is_empty()) {
+        if let Some(texts) = viewer.raw_texts.as_deref().filter(|texts| !texts.is_empty()) {
             raw_texts_ui(ui, texts, locale);
         }
     });
@@ -464,6 +479,30 @@ pub fn rating_key(input: &egui::InputState) -> Option<u8> {
     KEYS.iter()
         .find(|(key, _)| input.key_pressed(*key))
         .map(|(_, stars)| *stars)
+}
+
+/// The boards the image is on, and a menu to put it on another.
+fn boards_ui(ui: &mut egui::Ui, boards: &ViewerBoards, locale: &str, actions: &mut Vec<ViewerAction>) {
+    ui.horizontal_wrapped(|ui| {
+        if !boards.on.is_empty() {
+            ui.label(t!("viewer.on_boards", locale = locale, boards = boards.on.join(" · ")));
+        }
+        let choices: Vec<_> = boards
+            .choices
+            .iter()
+            .filter(|(_, name)| !boards.on.contains(name))
+            .collect();
+        if !choices.is_empty() {
+            ui.menu_button(t!("viewer.add_to_board", locale = locale), |ui| {
+                for (id, name) in choices {
+                    if ui.button(name).clicked() {
+                        actions.push(ViewerAction::AddToBoard(*id));
+                        ui.close();
+                    }
+                }
+            });
+        }
+    });
 }
 
 /// Five stars to click: the image's rating filled; clicking the current rating clears it.

@@ -95,10 +95,30 @@ impl PictorApp {
         });
     }
 
+    /// Gives the open viewer the boards it can put its image on.
+    pub(super) fn offer_boards_in_viewer(&mut self) {
+        if let Some(viewer) = &mut self.viewer {
+            viewer.boards.choices = self.boards.iter().map(|b| (b.id, b.name.clone())).collect();
+        }
+    }
+
+    /// Reads which boards the viewer's image is on (in the background).
+    pub(super) fn reload_viewer_boards(&mut self) {
+        let Some(id) = self.viewer.as_ref().map(|viewer| viewer.id.clone()) else {
+            return;
+        };
+        let library = Arc::clone(&self.library);
+        self.background.spawn(move || AppEvent::ImageBoards {
+            names: library.boards_of(&id),
+            id,
+        });
+    }
+
     /// Says what a board task did and shows the boards (and a board's images) afresh.
     pub(super) fn board_changed(&mut self, change: &BoardChange) {
         let locale = self.locale();
         self.refresh_boards();
+        self.reload_viewer_boards();
         if self.gallery.query.board.is_some() {
             self.refresh_gallery();
         }

@@ -109,6 +109,14 @@ impl PictorApp {
             },
             AppEvent::Thumbnail { id, image } => self.thumbnails.insert(ctx, id, image),
             AppEvent::ThumbnailsDropped(ids) => self.thumbnails.dropped(&ids),
+            AppEvent::ImageBoards { id, names } => match names {
+                Ok(names) => {
+                    if let Some(viewer) = self.viewer.as_mut().filter(|v| v.id == id) {
+                        viewer.boards.on = names;
+                    }
+                }
+                Err(err) => tracing::warn!("the image's boards are unreadable: {}", err.message),
+            },
             AppEvent::RawTexts { id, texts } => match texts {
                 Ok(texts) => {
                     if let Some(viewer) = self.viewer.as_mut().filter(|v| v.id == id) {
@@ -188,7 +196,10 @@ impl PictorApp {
             AppEvent::PendingTasks(Err(err)) => tracing::warn!("stored tasks unreadable: {}", err.message),
             AppEvent::Models(Ok(models)) => self.models = models,
             AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
-            AppEvent::Boards(Ok(boards)) => self.boards = boards,
+            AppEvent::Boards(Ok(boards)) => {
+                self.boards = boards;
+                self.offer_boards_in_viewer();
+            }
             AppEvent::Spend(spend) => self.receive_spend(spend),
             AppEvent::Boards(Err(err)) => tracing::warn!("boards unavailable: {}", err.message),
         }

@@ -141,6 +141,8 @@ impl PictorApp {
             self.load_raw_texts(&record);
         }
         let id = record.id.clone();
+        self.offer_boards_in_viewer();
+        self.reload_viewer_boards();
         self.background.spawn(move || AppEvent::FullImage {
             id: record.id.clone(),
             image: decode_full(&library, &record),
@@ -247,6 +249,10 @@ impl PictorApp {
                 }
             },
             ViewerAction::Variations => self.variations(record),
+            ViewerAction::AddToBoard(board) => self.handle_board_action(crate::ui::boards::BoardAction::Add {
+                board,
+                ids: vec![record.id.clone()],
+            }),
             ViewerAction::SaveAs => self.save_as(record.clone()),
             ViewerAction::Edit => self.edit_image(record),
             ViewerAction::ShowFamily => {
