@@ -520,7 +520,7 @@ fn generate_button_ui(
         t!("compose.generate", locale = locale).into_owned()
     };
     if let Some(preview) = preview.filter(|_| blocker.is_none()) {
-        let line = ui.label(RichText::new(&preview.line).small());
+        let line = ui.label(&preview.line);
         if !preview.prompts.is_empty() {
             line.on_hover_ui(|ui| {
                 for prompt in &preview.prompts {

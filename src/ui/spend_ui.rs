@@ -59,7 +59,10 @@ pub fn cost_window_ui(
     egui::Window::new(t!("cost.title", locale = locale))
         .open(open)
         .default_width(520.0)
+        .min_height(520.0_f32.min(ctx.content_rect().height() - 80.0))
         .max_height(ctx.content_rect().height() - 80.0)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(ctx.content_rect().center())
         .collapsible(false)
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
