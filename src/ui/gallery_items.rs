@@ -83,7 +83,8 @@ impl GalleryItems {
             };
             match batch {
                 Some(batch) if end - start > 1 && !unfolded.contains(batch) => {
-                    self.item_of_record.extend(std::iter::repeat_n(self.items.len(), end - start));
+                    self.item_of_record
+                        .extend(std::iter::repeat_n(self.items.len(), end - start));
                     self.items.push(GalleryItem::Group(start..end));
                 }
                 Some(_) if end - start > 1 => {
@@ -177,7 +178,10 @@ mod tests {
         assert_eq!(items.item_of(3), Some(3));
         let version = items.version;
         items.rebuild(&records(), &HashSet::new(), false);
-        assert!(items.items.iter().all(|i| matches!(i, GalleryItem::Image(_))), "no grouping");
+        assert!(
+            items.items.iter().all(|i| matches!(i, GalleryItem::Image(_))),
+            "no grouping"
+        );
         assert_eq!(items.version, version + 1);
     }
 }

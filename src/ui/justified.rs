@@ -178,7 +178,10 @@ mod tests {
         assert!(full.len() > 10);
         for row in full {
             assert!((filled_width(row) - WIDTH).abs() < 1.0, "{row:?}");
-            assert!(row.height > TARGET / 2.0 && row.height <= TARGET * MAX_STRETCH, "{row:?}");
+            assert!(
+                row.height > TARGET / 2.0 && row.height <= TARGET * MAX_STRETCH,
+                "{row:?}"
+            );
         }
         assert_eq!(last.items.end, 101, "every item is placed");
         let covered: usize = layout.rows.iter().map(|r| r.items.len()).sum();
