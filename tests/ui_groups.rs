@@ -321,6 +321,27 @@ fn dragging_a_cell_carries_its_images_and_selects_nothing() {
     assert_eq!(payload.0.len(), 4);
     harness.drop_at(from);
     harness.run_steps(2);
+
+    // A selected cell carries the whole selection.
+    let records = harness.state().gallery_records().to_vec();
+    let (newest, oldest) = (&records[0], &records[5]);
+    for record in [newest, oldest] {
+        harness
+            .get_by_label(&record.meta.prompt)
+            .click_modifiers(egui::Modifiers::COMMAND);
+        harness.run_steps(1);
+    }
+    let from = rect_of(&harness, &oldest.meta.prompt).center();
+    harness.drag_at(from);
+    harness.run_steps(1);
+    for step in 1..=5 {
+        harness.hover_at(from - egui::vec2(0.0, 20.0 * step as f32));
+        harness.run_steps(1);
+    }
+    let payload = egui::DragAndDrop::payload::<DraggedImages>(&harness.ctx).expect("a drag payload");
+    assert_eq!(payload.0, vec![newest.id.clone(), oldest.id.clone()]);
+    harness.drop_at(from);
+    harness.run_steps(2);
 }
 
 #[test]
