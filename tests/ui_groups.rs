@@ -352,8 +352,11 @@ fn an_empty_library_shows_the_first_steps_and_an_empty_search_does_not() {
     harness.get_by_label("Write a prompt in the panel on the left");
     harness.get_by_label("Press Generate (Ctrl+Enter): the demo provider works offline");
     harness.get_by_label("Drop images or folders here to import your history");
+    let queries = harness.state().gallery_queries();
     harness.get_by_label("★ Favourites").click();
-    step_until(&mut harness, "favourites", |app| !app.gallery_loading());
+    step_until(&mut harness, "favourites", |app| {
+        app.gallery_queries() > queries && !app.gallery_loading()
+    });
     harness.run_steps(2);
     assert!(harness.query_by_label("Your studio is ready").is_none());
     harness.get_by_label("No image matches.");
