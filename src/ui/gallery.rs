@@ -327,8 +327,14 @@ pub fn gallery_ui(
         }
         return actions;
     }
-    let margin = ui.spacing().scroll.content_margin.sum().x;
-    let width = (ui.available_width() - ui.spacing().scroll.allocated_width() - margin).max(1.0);
+    // Rows end before the scroll bar: a floating one is drawn over the content's edge.
+    let scroll = ui.spacing().scroll;
+    let gutter = if scroll.floating {
+        scroll.bar_width + scroll.bar_outer_margin
+    } else {
+        scroll.allocated_width()
+    };
+    let width = (ui.available_width() - gutter - scroll.content_margin.sum().x).max(1.0);
     gallery.lay_out(width, target_height);
     // Taken out while the grid is drawn (cells borrow the gallery), put back after.
     let Some((key, layout)) = gallery.layout.take() else {

@@ -117,7 +117,8 @@ pub fn cell_ui(
     }
     if view.folded() {
         let count = view.records.len();
-        let badge = badge_ui(ui, rect, id.with("badge"), &format!("×{count}"));
+        let at = |size: egui::Vec2| rect.right_bottom() - size - vec2(6.0, 6.0);
+        let badge = badge_ui(ui, at, id.with("badge"), &format!("×{count}"));
         if badge
             .on_hover_text(t!("gallery.unfold", locale = locale, count = count))
             .clicked()
@@ -125,7 +126,10 @@ pub fn cell_ui(
             action = Some(CellAction::ToggleGroup);
         }
     } else if view.unfolded_first {
-        let collapse = badge_ui(ui, rect, id.with("collapse"), &t!("gallery.fold", locale = locale));
+        // Top left, clear of the stars (bottom left) on a narrow cell; after the made-from badge.
+        let left = if record.meta.parents.is_empty() { 6.0 } else { 24.0 };
+        let at = |_: egui::Vec2| rect.left_top() + vec2(left, 6.0);
+        let collapse = badge_ui(ui, at, id.with("collapse"), &t!("gallery.fold", locale = locale));
         if collapse
             .on_hover_text(t!("gallery.fold_hint", locale = locale))
             .clicked()
@@ -171,7 +175,6 @@ fn paint_picture(
     } else {
         rect
     };
-    painter.rect_filled(picture, RADIUS, tone);
     let texture = if record.missing {
         None
     } else {
@@ -190,6 +193,7 @@ fn paint_picture(
             }
         }
         None if record.missing || thumbnails.failed(&record.id) => {
+            painter.rect_filled(picture, RADIUS, tone);
             painter.text(
                 picture.center(),
                 egui::Align2::CENTER_CENTER,
@@ -199,7 +203,9 @@ fn paint_picture(
             );
         }
         // Loading: the neutral placeholder at the image's aspect ratio.
-        None => {}
+        None => {
+            painter.rect_filled(picture, RADIUS, tone);
+        }
     }
 }
 
@@ -269,13 +275,13 @@ fn paint_outlines(ui: &egui::Ui, rect: Rect, look: CellLook, response: &egui::Re
     }
 }
 
-/// A small dark chip at the cell's bottom right (the count badge, "Collapse").
-fn badge_ui(ui: &egui::Ui, cell: Rect, id: egui::Id, text: &str) -> egui::Response {
+/// A small dark chip (the count badge, "Collapse") whose top left `at` gives for its size.
+fn badge_ui(ui: &egui::Ui, at: impl Fn(egui::Vec2) -> egui::Pos2, id: egui::Id, text: &str) -> egui::Response {
     let galley = ui
         .painter()
         .layout_no_wrap(text.to_owned(), egui::FontId::proportional(12.0), Color32::WHITE);
     let size = galley.size() + vec2(10.0, 4.0);
-    let rect = Rect::from_min_size(cell.right_bottom() - size - vec2(6.0, 6.0), size);
+    let rect = Rect::from_min_size(at(size), size);
     let response = ui.interact(rect, id, Sense::click());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, text));
     if ui.is_rect_visible(rect) {
