@@ -1,21 +1,36 @@
-//! The gallery: a virtualised grid (only visible rows are built) over the current query,
-//! newest first, with thumbnails from the LRU texture cache.
+//! The gallery: justified rows (each image at its own aspect ratio) over the current
+//! query, newest first, virtualised (only visible rows are built), with the images of one
+//! run folded into one cell. Cells are drawn by `gallery_cell.rs`, laid out by
+//! `justified.rs`, and mapped to records by `gallery_items.rs`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use egui::{Color32, RichText, Sense};
+use egui::RichText;
 use rust_i18n::t;
 
 use crate::library::{ImageRecord, Library, Query};
 use crate::ui::background::{AppEvent, Background};
+use crate::ui::gallery_cell::{CellAction, CellLook, CellView, cell_ui, group_backgrounds_ui};
+use crate::ui::gallery_items::{GalleryItem, GalleryItems};
+use crate::ui::justified::{Layout, cell_aspect, justify};
 use crate::ui::thumbnails::ThumbnailCache;
-use crate::ui::viewer::{IMAGE_ACTIONS, ViewerAction};
+use crate::ui::viewer::ViewerAction;
 
-/// Gallery state: the records of the current query and the selection.
+/// The gap between cells and between rows, in points.
+pub const GAP: f32 = 6.0;
+
+/// Images being dragged out of the gallery (onto a board): the selection when the dragged
+/// cell is selected, else that cell's image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraggedImages(pub Vec<String>);
+
+/// Gallery state: the records of the current query, their cells, and the selection.
 #[derive(Default)]
 pub struct Gallery {
-    /// Records of the current query, newest first.
+    /// Records of the current query, newest first. Change their order or number only
+    /// through [`Gallery::set_records`], [`Gallery::receive`], [`Gallery::prepend`] or
+    /// [`Gallery::remove`], so the cells follow.
     pub records: Vec<ImageRecord>,
     /// The current query.
     pub query: Query,
@@ -27,33 +42,54 @@ pub struct Gallery {
     pub loading: bool,
     /// Selected image ids.
     pub selected: BTreeSet<String>,
-    /// Index of the last clicked cell (for Shift+click ranges).
+    /// Record index of the last clicked cell (for Shift+click ranges).
     pub anchor: Option<usize>,
-    /// The cell the keyboard is on (arrows move it; Enter opens it).
+    /// Record index the keyboard is on (arrows move it; Enter opens it); on a folded
+    /// batch, its first image.
     pub focus: Option<usize>,
-    /// Columns of the grid as last drawn (Up and Down move by a row).
-    pub columns: usize,
-    /// Scroll so that this cell is visible in the next frame.
+    /// Scroll so that the cell of this record is visible in the next frame.
     pub scroll_to: Option<usize>,
+    /// Batches shown image by image (the rest are folded into one cell).
+    unfolded: HashSet<String>,
+    /// The cells of `records`.
+    items: GalleryItems,
+    /// `items` must be rebuilt before use.
+    items_stale: bool,
+    /// The justified rows of `items`, and what they were computed for.
+    layout: Option<(LayoutKey, Layout)>,
+    /// Width and target row height the grid was last drawn at.
+    drawn_at: Option<(f32, f32)>,
     /// The grid's scroll offset and visible height as last drawn.
     viewport: (f32, f32),
+    /// What a drag out of the grid shows by the pointer: the first image and how many.
+    pub(crate) drag: Option<(ImageRecord, usize)>,
     /// Images prepended since the running query started: an answer computed before they
     /// were stored must not make them vanish.
     arrived_during_query: Vec<ImageRecord>,
 }
 
+/// What a layout was computed for: the cells' version, width and target height.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct LayoutKey {
+    items: u64,
+    width: f32,
+    target: f32,
+}
+
 /// What the user did in the gallery.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GalleryAction {
-    /// Open this image in the viewer.
+    /// Open this image (a record index) in the viewer.
     Open(usize),
     /// The search text or a filter changed.
     QueryChanged,
-    /// Something chosen from the context menu (right click) of the image with this id.
-    /// By id, not index: the grid may shift while the menu is open.
+    /// Something chosen from the context menu (right click) or the hover buttons of the
+    /// image with this id. By id, not index: the grid may shift while the menu is open.
     Image(String, ViewerAction),
-    /// "Restore" from the context menu of the image in the trash with this id.
-    Restore(String),
+    /// The same for every image of a folded batch (star, rate, trash).
+    Images(Vec<String>, ViewerAction),
+    /// "Restore" from the context menu of images in the trash (one, or a folded batch).
+    Restore(Vec<String>),
     /// "Compare selected" from the context menu of a selected image.
     CompareSelection,
 }
@@ -73,6 +109,12 @@ impl Gallery {
         });
     }
 
+    /// Replaces the records (the cells are rebuilt).
+    pub fn set_records(&mut self, records: Vec<ImageRecord>) {
+        self.records = records;
+        self.items_stale = true;
+    }
+
     /// Takes a query answer, unless a newer query was started since.
     pub fn receive(&mut self, generation: u64, records: Vec<ImageRecord>) {
         if generation == self.generation {
@@ -80,7 +122,7 @@ impl Gallery {
             // the keyboard focus and the Shift anchor follow their images.
             let focus_id = self.focus.and_then(|i| self.records.get(i)).map(|r| r.id.clone());
             let anchor_id = self.anchor.and_then(|i| self.records.get(i)).map(|r| r.id.clone());
-            self.records = records;
+            self.set_records(records);
             let position =
                 |id: Option<String>, records: &[ImageRecord]| id.and_then(|id| records.iter().position(|r| r.id == id));
             self.focus = position(focus_id, &self.records);
@@ -100,6 +142,7 @@ impl Gallery {
             || !self.query.search.trim().is_empty()
             || self.query.model.is_some()
             || self.query.family_of.is_some()
+            || self.query.batch.is_some()
         {
             return;
         }
@@ -110,6 +153,9 @@ impl Gallery {
                 inserted += 1;
             }
         }
+        if inserted > 0 {
+            self.items_stale = true;
+        }
         // Indices below the new images moved down.
         self.focus = self.focus.map(|i| i + inserted);
         self.anchor = self.anchor.map(|i| i + inserted);
@@ -118,35 +164,92 @@ impl Gallery {
         }
     }
 
-    /// Handles a click on cell `index` with the given modifiers (click, Ctrl+click, Shift+click).
-    pub fn click(&mut self, index: usize, modifiers: egui::Modifiers) {
-        let Some(id) = self.records.get(index).map(|r| r.id.clone()) else {
+    /// The cells of the grid, rebuilt first if the records or the unfolded batches changed.
+    pub fn items(&mut self) -> &GalleryItems {
+        if self.items_stale || self.items.item_of_record.len() != self.records.len() {
+            // A view of one batch lists it image by image.
+            let group = self.query.batch.is_none();
+            self.items.rebuild(&self.records, &self.unfolded, group);
+            self.items_stale = false;
+        }
+        &self.items
+    }
+
+    /// The ids of the images cell `item` stands for (all of a folded batch).
+    pub fn ids_of_item(&mut self, item: usize) -> Vec<String> {
+        let range = self.items().get(item).map(GalleryItem::records).unwrap_or_default();
+        self.records[range].iter().map(|r| r.id.clone()).collect()
+    }
+
+    /// Handles a click on the cell at grid position `item` with the given modifiers
+    /// (click, Ctrl+click, Shift+click). A folded batch's cell selects all its images.
+    pub fn click_item(&mut self, item: usize, modifiers: egui::Modifiers) {
+        let anchor = self.anchor;
+        let items = self.items();
+        let Some(clicked) = items.get(item).map(GalleryItem::records) else {
             return;
         };
         if modifiers.shift {
-            let anchor = self.anchor.unwrap_or(index);
-            let (low, high) = if anchor <= index {
-                (anchor, index)
+            let anchor_item = anchor.and_then(|a| items.item_of(a)).unwrap_or(item);
+            let (low, high) = if anchor_item <= item {
+                (anchor_item, item)
             } else {
-                (index, anchor)
+                (item, anchor_item)
+            };
+            let records = match (items.get(low), items.get(high)) {
+                (Some(low), Some(high)) => low.records().start..high.records().end,
+                _ => clicked.clone(),
             };
             if !modifiers.command {
                 self.selected.clear();
             }
-            for record in self.records.iter().skip(low).take(high - low + 1) {
+            for record in &self.records[records] {
                 self.selected.insert(record.id.clone());
             }
         } else if modifiers.command {
-            if !self.selected.remove(&id) {
-                self.selected.insert(id);
+            let ids: Vec<String> = self.records[clicked.clone()].iter().map(|r| r.id.clone()).collect();
+            if ids.iter().all(|id| self.selected.contains(id)) {
+                for id in &ids {
+                    self.selected.remove(id);
+                }
+            } else {
+                self.selected.extend(ids);
             }
-            self.anchor = Some(index);
+            self.anchor = Some(clicked.start);
         } else {
             self.selected.clear();
-            self.selected.insert(id);
-            self.anchor = Some(index);
+            self.selected
+                .extend(self.records[clicked.clone()].iter().map(|r| r.id.clone()));
+            self.anchor = Some(clicked.start);
         }
-        self.focus = Some(index);
+        self.focus = Some(clicked.start);
+    }
+
+    /// Folds or unfolds the batch of cell `item` (nothing for a single image).
+    pub fn toggle_group(&mut self, item: usize) {
+        let Some(group) = self.items().get(item).and_then(GalleryItem::group).cloned() else {
+            return;
+        };
+        let Some(batch) = self.records.get(group.start).and_then(|r| r.meta.batch.clone()) else {
+            return;
+        };
+        if !self.unfolded.remove(&batch) {
+            self.unfolded.insert(batch);
+        }
+        self.items_stale = true;
+        self.scroll_to = Some(group.start);
+    }
+
+    /// Enter on the focused cell: unfolds a folded batch (`None`), or returns the record
+    /// to open in the viewer.
+    pub fn activate_focused(&mut self) -> Option<usize> {
+        let focus = self.focus?;
+        let item = self.items().item_of(focus)?;
+        if matches!(self.items().get(item), Some(GalleryItem::Group(_))) {
+            self.toggle_group(item);
+            return None;
+        }
+        Some(focus)
     }
 
     /// Forgets the keyboard focus and the Shift anchor (a new search or filter).
@@ -158,6 +261,7 @@ impl Gallery {
     /// Removes `ids` from the view; the focus stays at its place, now on the next image.
     pub fn remove(&mut self, ids: &[String]) {
         self.records.retain(|r| !ids.contains(&r.id));
+        self.items_stale = true;
         self.selected.clear();
         let last = self.records.len().checked_sub(1);
         self.focus = self.focus.and_then(|i| last.map(|last| i.min(last)));
@@ -168,283 +272,179 @@ impl Gallery {
     pub fn select_all(&mut self) {
         self.selected = self.records.iter().map(|r| r.id.clone()).collect();
     }
+
+    /// The justified rows for the current cells at `width` and `target` row height,
+    /// computed once per (cells, width, target) and kept.
+    pub fn lay_out(&mut self, width: f32, target: f32) -> &Layout {
+        self.drawn_at = Some((width, target));
+        let key = LayoutKey {
+            items: self.items().version,
+            width,
+            target,
+        };
+        if self.layout.as_ref().is_none_or(|(cached, _)| *cached != key) {
+            let aspects: Vec<f32> = self
+                .items
+                .items
+                .iter()
+                .map(|item| {
+                    let record = &self.records[item.first()];
+                    cell_aspect(record.width, record.height)
+                })
+                .collect();
+            self.layout = Some((key, justify(&aspects, width, target, GAP)));
+        }
+        &self.layout.get_or_insert_with(|| (key, Layout::default())).1
+    }
+
+    /// The rows as last laid out, brought up to date with the cells (`None` before the
+    /// grid was first drawn).
+    pub fn current_layout(&mut self) -> Option<&Layout> {
+        let (width, target) = self.drawn_at?;
+        Some(self.lay_out(width, target))
+    }
 }
 
-/// Images being dragged out of the gallery (onto a board): the selection when the dragged
-/// cell is selected, else that cell's image.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DraggedImages(pub Vec<String>);
-
-/// Draws the search bar and the grid; returns what the user did.
+/// Draws the grid (or the empty state); returns what the user did. `target_height` is
+/// the rows' target height (the thumbnail size setting).
 pub fn gallery_ui(
     ui: &mut egui::Ui,
     gallery: &mut Gallery,
     thumbnails: &mut ThumbnailCache,
     library: &Arc<Library>,
     background: &Background,
-    cell_size: f32,
+    target_height: f32,
     locale: &str,
 ) -> Vec<GalleryAction> {
     let mut actions = Vec::new();
     if gallery.records.is_empty() && !gallery.loading {
-        ui.add_space(40.0);
-        ui.vertical_centered(|ui| {
-            let text = if gallery.query == Query::default() {
-                t!("gallery.empty", locale = locale)
-            } else {
-                t!("gallery.no_match", locale = locale)
-            };
-            ui.label(RichText::new(text).weak().size(16.0));
-        });
+        if gallery.query == Query::default() {
+            crate::ui::gallery_empty::empty_library_ui(ui, locale);
+        } else {
+            ui.add_space(40.0);
+            ui.vertical_centered(|ui| {
+                let text = t!("gallery.no_match", locale = locale);
+                ui.label(RichText::new(text).weak().size(16.0));
+            });
+        }
         return actions;
     }
-    let spacing = 6.0;
-    let width = ui.available_width().max(cell_size);
-    let columns = ((width + spacing) / (cell_size + spacing)).floor().max(1.0) as usize;
-    let rows = gallery.records.len().div_ceil(columns);
-    let row_height = cell_size + spacing;
-    gallery.columns = columns;
+    // Rows end before the scroll bar: a floating one is drawn over the content's edge.
+    let scroll = ui.spacing().scroll;
+    let gutter = if scroll.floating {
+        scroll.bar_width + scroll.bar_outer_margin
+    } else {
+        scroll.allocated_width()
+    };
+    let width = (ui.available_width() - gutter - scroll.content_margin.sum().x).max(1.0);
+    gallery.lay_out(width, target_height);
+    // Taken out while the grid is drawn (cells borrow the gallery), put back after.
+    let Some((key, layout)) = gallery.layout.take() else {
+        return actions;
+    };
     let mut scroll_area = egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .id_salt("gallery-grid");
-    if let Some(index) = gallery.scroll_to.take() {
-        // show_rows puts the item spacing between rows.
-        let pitch = row_height + ui.spacing().item_spacing.y;
+    if let Some(record) = gallery.scroll_to.take()
+        && let Some(cell) = gallery.items().item_of(record).and_then(|item| layout.cell(item))
+    {
         let (offset, height) = gallery.viewport;
-        let top = (index / columns) as f32 * pitch;
+        let (top, bottom) = (cell[1], cell[1] + cell[3]);
         if top < offset {
             scroll_area = scroll_area.vertical_scroll_offset(top);
-        } else if top + pitch > offset + height {
-            scroll_area = scroll_area.vertical_scroll_offset(top + pitch - height);
+        } else if bottom > offset + height {
+            scroll_area = scroll_area.vertical_scroll_offset(bottom - height);
         }
     }
-    let focus = gallery.focus;
-    let output = scroll_area.show_rows(ui, row_height, rows, |ui, visible_rows| {
-        for row in visible_rows {
-            ui.horizontal(|ui| {
-                ui.spacing_mut().item_spacing.x = spacing;
-                for column in 0..columns {
-                    let index = row * columns + column;
-                    let Some(record) = gallery.records.get(index) else {
-                        break;
-                    };
-                    let look = CellLook {
-                        selected: gallery.selected.contains(&record.id),
-                        focused: focus == Some(index),
-                    };
-                    let comparable = look.selected && crate::ui::compare::can_compare(gallery.selected.len());
-                    // The cell's id follows the image, so an open context menu stays
-                    // with it when newer images push the grid down.
-                    let response = ui
-                        .push_id(&record.id, |ui| {
-                            let response = cell_ui(ui, record, look, cell_size, thumbnails, library, background);
-                            response.context_menu(|ui| {
-                                if let Some(action) = cell_menu_ui(ui, record, gallery.query.trash, comparable, locale)
-                                {
-                                    actions.push(action);
-                                    ui.close();
-                                }
-                            });
-                            if response.context_menu_opened() {
-                                let stroke = egui::Stroke::new(2.0, ui.visuals().widgets.active.fg_stroke.color);
-                                ui.painter()
-                                    .rect_stroke(response.rect, 4.0, stroke, egui::StrokeKind::Inside);
-                            }
-                            response
-                        })
-                        .inner;
-                    if response.double_clicked() {
-                        actions.push(GalleryAction::Open(index));
-                    } else if response.clicked() {
-                        let modifiers = ui.input(|i| i.modifiers);
-                        gallery.click(index, modifiers);
-                        if !modifiers.any() {
-                            actions.push(GalleryAction::Open(index));
-                        }
-                    }
-                }
-            });
-            ui.add_space(spacing);
+    let mut events = Vec::new();
+    let output = scroll_area.show_viewport(ui, |ui, viewport| {
+        ui.set_height(layout.height);
+        let origin = ui.max_rect().min;
+        let visible = layout.visible_rows(viewport.min.y, viewport.max.y);
+        let gallery = &*gallery;
+        for row in &layout.rows[visible] {
+            let cells: Vec<(usize, egui::Rect)> = row
+                .items
+                .clone()
+                .zip(row.lefts(GAP))
+                .zip(&row.widths)
+                .map(|((item, left), width)| {
+                    let min = origin + egui::vec2(left, row.top);
+                    (item, egui::Rect::from_min_size(min, egui::vec2(*width, row.height)))
+                })
+                .collect();
+            group_backgrounds_ui(ui, &gallery.items, &cells);
+            for (item, rect) in cells {
+                let Some(view) = cell_view(gallery, item) else {
+                    continue;
+                };
+                let output = cell_ui(ui, rect, &view, thumbnails, library, background, locale);
+                events.push((item, output));
+            }
         }
     });
     gallery.viewport = (output.state.clamped_offset().y, output.inner_rect.height());
+    gallery.layout = Some((key, layout));
+    for (item, output) in events {
+        let records = gallery.items().get(item).map(GalleryItem::records).unwrap_or_default();
+        let folded = records.len() > 1;
+        let response = output.response;
+        if response.drag_started() {
+            let mut ids = gallery.ids_of_item(item);
+            if ids.iter().all(|id| gallery.selected.contains(id)) {
+                // The dragged cell is part of the selection: the whole selection goes.
+                ids = gallery
+                    .records
+                    .iter()
+                    .filter(|r| gallery.selected.contains(&r.id))
+                    .map(|r| r.id.clone())
+                    .collect();
+            }
+            if let Some(first) = gallery.records.iter().find(|r| ids.first() == Some(&r.id)) {
+                gallery.drag = Some((first.clone(), ids.len()));
+            }
+            response.dnd_set_drag_payload(DraggedImages(ids));
+        }
+        match output.action {
+            Some(CellAction::ToggleGroup) => gallery.toggle_group(item),
+            Some(CellAction::Gallery(action)) => actions.push(action),
+            None => {}
+        }
+        if response.double_clicked() {
+            if folded {
+                gallery.toggle_group(item);
+            } else {
+                actions.push(GalleryAction::Open(records.start));
+            }
+        } else if response.clicked() {
+            let modifiers = ui.input(|i| i.modifiers);
+            gallery.click_item(item, modifiers);
+            // A folded batch is selected, not opened: Enter or its badge unfolds it.
+            if !modifiers.any() && !folded {
+                actions.push(GalleryAction::Open(records.start));
+            }
+        }
+    }
+    crate::ui::gallery_drag::drag_preview_ui(ui.ctx(), gallery, thumbnails, library, background);
     actions
 }
 
-/// How a cell is drawn besides its image.
-#[derive(Clone, Copy)]
-struct CellLook {
-    /// Part of the selection.
-    selected: bool,
-    /// Where the keyboard is.
-    focused: bool,
-}
-
-/// The context menu of one image: open, compare the selection it belongs to (enabled for
-/// 2 to 4 images), star, the viewer's actions; restore in the trash.
-fn cell_menu_ui(
-    ui: &mut egui::Ui,
-    record: &ImageRecord,
-    in_trash: bool,
-    comparable: bool,
-    locale: &str,
-) -> Option<GalleryAction> {
-    let id = &record.id;
-    if ui.button(t!("gallery.open", locale = locale)).clicked() {
-        return Some(GalleryAction::Image(id.clone(), ViewerAction::Open));
-    }
-    if ui
-        .add_enabled(
-            comparable,
-            egui::Button::new(t!("gallery.compare_selected", locale = locale)),
-        )
-        .on_disabled_hover_text(t!("compare.select_two_to_four", locale = locale))
-        .clicked()
-    {
-        return Some(GalleryAction::CompareSelection);
-    }
-    if in_trash {
-        let restore = ui.button(t!("gallery.restore", locale = locale)).clicked();
-        return restore.then(|| GalleryAction::Restore(id.clone()));
-    }
-    let star = if record.favorite {
-        "gallery.unstar"
-    } else {
-        "gallery.star"
-    };
-    if ui.button(t!(star, locale = locale)).clicked() {
-        return Some(GalleryAction::Image(id.clone(), ViewerAction::ToggleFavorite));
-    }
-    ui.separator();
-    let mut chosen = None;
-    for (action, key) in IMAGE_ACTIONS {
-        if action == ViewerAction::Delete {
-            ui.separator();
-        }
-        if ui.button(t!(key, locale = locale)).clicked() {
-            chosen = Some(GalleryAction::Image(id.clone(), action));
-        }
-    }
-    chosen
-}
-
-fn cell_ui(
-    ui: &mut egui::Ui,
-    record: &ImageRecord,
-    look: CellLook,
-    cell_size: f32,
-    thumbnails: &mut ThumbnailCache,
-    library: &Arc<Library>,
-    background: &Background,
-) -> egui::Response {
-    let (rect, response) = ui.allocate_exact_size(egui::vec2(cell_size, cell_size), Sense::click());
-    let label: String = record.meta.prompt.chars().take(80).collect();
-    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, look.selected, &label));
-    let response = response.on_hover_text(&record.meta.prompt);
-    if !ui.is_rect_visible(rect) {
-        return response;
-    }
-    let painter = ui.painter_at(rect);
-    let background_color = ui.visuals().faint_bg_color;
-    painter.rect_filled(rect, 4.0, background_color);
-    let texture = if record.missing {
-        None
-    } else {
-        thumbnails.get(
-            &record.id,
-            crate::ui::thumbnails::ThumbnailSource::of(library, record),
-            background,
-        )
-    };
-    match texture {
-        Some(texture) => {
-            let size = texture.size_vec2();
-            let scale = (cell_size / size.x.max(1.0)).min(cell_size / size.y.max(1.0));
-            let image_rect = egui::Rect::from_center_size(rect.center(), size * scale);
-            painter.image(
-                texture.id(),
-                image_rect,
-                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                Color32::WHITE,
-            );
-        }
-        None => {
-            let mark = if record.missing || thumbnails.failed(&record.id) {
-                "⚠"
-            } else {
-                "🖼"
-            };
-            painter.text(
-                rect.center(),
-                egui::Align2::CENTER_CENTER,
-                mark,
-                egui::FontId::proportional(24.0),
-                ui.visuals().weak_text_color(),
-            );
-        }
-    }
-    if !record.meta.parents.is_empty() {
-        // Made from other images: a small badge in the top-left corner.
-        let centre = rect.left_top() + egui::vec2(12.0, 12.0);
-        painter.circle_filled(centre, 7.0, ui.visuals().selection.bg_fill);
-        painter.circle_stroke(centre, 7.0, egui::Stroke::new(1.0, Color32::WHITE));
-        painter.text(
-            centre,
-            egui::Align2::CENTER_CENTER,
-            record.meta.parents.len().to_string(),
-            egui::FontId::proportional(10.0),
-            Color32::WHITE,
-        );
-    }
-    if record.rating > 0 {
-        // The stars given, bottom left, over a dark strip so they read on any image.
-        let stars = "★".repeat(usize::from(record.rating));
-        let at = rect.left_bottom() + egui::vec2(6.0, -6.0);
-        let galley = painter.layout_no_wrap(
-            stars,
-            egui::FontId::proportional(12.0),
-            Color32::from_rgb(0xF5, 0xC5, 0x18),
-        );
-        let back = egui::Rect::from_min_size(
-            at - egui::vec2(2.0, galley.size().y + 2.0),
-            galley.size() + egui::vec2(4.0, 4.0),
-        );
-        painter.rect_filled(back, 3.0, Color32::from_black_alpha(150));
-        painter.galley(at - egui::vec2(0.0, galley.size().y), galley, Color32::WHITE);
-    }
-    if record.favorite {
-        painter.text(
-            rect.right_top() + egui::vec2(-6.0, 4.0),
-            egui::Align2::RIGHT_TOP,
-            "★",
-            egui::FontId::proportional(18.0),
-            Color32::from_rgb(0xF5, 0xC5, 0x18),
-        );
-    }
-    if look.focused {
-        painter.rect_stroke(
-            rect.shrink(5.0),
-            2.0,
-            egui::Stroke::new(1.0, ui.visuals().strong_text_color()),
-            egui::StrokeKind::Inside,
-        );
-    }
-    if look.selected {
-        painter.rect_stroke(
-            rect,
-            4.0,
-            egui::Stroke::new(3.0, ui.visuals().selection.stroke.color),
-            egui::StrokeKind::Inside,
-        );
-    } else if response.hovered() {
-        painter.rect_stroke(
-            rect,
-            4.0,
-            egui::Stroke::new(1.0, ui.visuals().widgets.hovered.fg_stroke.color),
-            egui::StrokeKind::Inside,
-        );
-    }
-    response
+/// What cell `item` shows and how.
+fn cell_view(gallery: &Gallery, item: usize) -> Option<CellView<'_>> {
+    let cell = gallery.items.get(item)?;
+    let records = &gallery.records[cell.records()];
+    let record = records.first()?;
+    let focused = gallery.focus.is_some_and(|f| cell.records().contains(&f));
+    let selected = records.iter().all(|r| gallery.selected.contains(&r.id));
+    let unfolded_first = matches!(cell, GalleryItem::Member { index, group } if *index == group.start);
+    Some(CellView {
+        record,
+        records,
+        unfolded_first,
+        look: CellLook { selected, focused },
+        in_trash: gallery.query.trash,
+        comparable: selected && crate::ui::compare::can_compare(gallery.selected.len()),
+    })
 }
 
 #[cfg(test)]
@@ -479,7 +479,7 @@ mod tests {
             generation: 1,
             ..Gallery::default()
         };
-        gallery.click(1, egui::Modifiers::NONE);
+        gallery.click_item(1, egui::Modifiers::NONE);
         gallery.prepend(&[record("d"), record("e")]);
         assert_eq!(gallery.records[gallery.focus.unwrap()].id, "b", "new images above it");
         assert_eq!(gallery.records[gallery.anchor.unwrap()].id, "b");
@@ -487,8 +487,8 @@ mod tests {
         assert_eq!(gallery.focus, Some(0), "a refresh finds it again");
         gallery.receive(1, ["a"].map(record).to_vec());
         assert_eq!(gallery.focus, None, "gone from the view");
-        gallery.records = ["c", "b", "a"].map(record).to_vec();
-        gallery.click(2, egui::Modifiers::NONE);
+        gallery.set_records(["c", "b", "a"].map(record).to_vec());
+        gallery.click_item(2, egui::Modifiers::NONE);
         gallery.remove(&["a".to_owned()]);
         assert_eq!(gallery.focus, Some(1), "deleting the last moves the focus up");
         gallery.remove(&["c".to_owned(), "b".to_owned()]);
@@ -501,12 +501,64 @@ mod tests {
             records: (0..6).map(|i| record(&i.to_string())).collect(),
             ..Gallery::default()
         };
-        gallery.click(1, egui::Modifiers::NONE);
-        gallery.click(4, egui::Modifiers::SHIFT);
+        gallery.click_item(1, egui::Modifiers::NONE);
+        gallery.click_item(4, egui::Modifiers::SHIFT);
         assert_eq!(gallery.selected.len(), 4);
-        gallery.click(2, egui::Modifiers::COMMAND);
+        gallery.click_item(2, egui::Modifiers::COMMAND);
         assert!(!gallery.selected.contains("2"));
         gallery.select_all();
         assert_eq!(gallery.selected.len(), 6);
+    }
+
+    fn batch_record(id: &str, batch: Option<&str>) -> ImageRecord {
+        let meta = crate::metadata::ImageMeta {
+            batch: batch.map(str::to_owned),
+            ..Default::default()
+        };
+        ImageRecord::for_tests(id, meta)
+    }
+
+    /// "a", then "b1".."b4" of one run, then "c".
+    fn with_a_batch() -> Gallery {
+        let mut gallery = Gallery::default();
+        let mut records = vec![batch_record("a", None)];
+        records.extend((1..=4).map(|i| batch_record(&format!("b{i}"), Some("run"))));
+        records.push(batch_record("c", None));
+        gallery.set_records(records);
+        gallery
+    }
+
+    #[test]
+    fn a_folded_batch_is_one_cell_that_selects_all_its_images() {
+        let mut gallery = with_a_batch();
+        assert_eq!(gallery.items().len(), 3);
+        gallery.click_item(1, egui::Modifiers::NONE);
+        assert_eq!(gallery.selected.len(), 4);
+        assert_eq!(gallery.focus, Some(1), "the focus is on the batch's first image");
+        gallery.click_item(1, egui::Modifiers::COMMAND);
+        assert!(
+            gallery.selected.is_empty(),
+            "Ctrl+click takes the whole batch out again"
+        );
+        gallery.click_item(0, egui::Modifiers::NONE);
+        gallery.click_item(2, egui::Modifiers::SHIFT);
+        assert_eq!(gallery.selected.len(), 6, "a range over a batch takes all of it");
+    }
+
+    #[test]
+    fn enter_unfolds_a_batch_and_opens_an_image() {
+        let mut gallery = with_a_batch();
+        gallery.click_item(1, egui::Modifiers::NONE);
+        assert_eq!(gallery.activate_focused(), None, "Enter on a folded batch unfolds it");
+        assert_eq!(gallery.items().len(), 6);
+        assert_eq!(gallery.activate_focused(), Some(1), "now it opens the image");
+        gallery.click_item(3, egui::Modifiers::NONE);
+        gallery.toggle_group(3);
+        assert_eq!(gallery.items().len(), 3, "folded again from any of its images");
+        let focus = gallery.focus.unwrap();
+        assert_eq!(gallery.items().item_of(focus), Some(1));
+        gallery.query.batch = Some("run".into());
+        gallery.set_records(gallery.records.clone());
+        assert_eq!(gallery.items().len(), 6, "a view of one batch is not folded");
     }
 }

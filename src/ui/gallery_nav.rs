@@ -37,20 +37,25 @@ impl FocusStep {
 
 impl Gallery {
     /// Moves the keyboard focus by `step` and scrolls to it. Without `extend` the
-    /// focused image alone is selected; with it (Shift) the range from the anchor is.
-    /// The first move from nowhere lands on the first image.
+    /// focused cell alone is selected; with it (Shift) the range from the anchor is.
+    /// The first move from nowhere lands on the first cell. Up and Down go to the cell
+    /// of the row above or below nearest horizontally (rows are justified, so their
+    /// cells do not line up in columns).
     pub fn move_focus(&mut self, step: FocusStep, extend: bool) {
-        let Some(last) = self.records.len().checked_sub(1) else {
+        let Some(last) = self.items().len().checked_sub(1) else {
             return;
         };
-        let columns = self.columns.max(1);
-        let target = match (self.focus.map(|f| f.min(last)), step) {
+        let last_record = self.records.len().saturating_sub(1);
+        let at = self
+            .focus
+            .and_then(|focus| self.items().item_of(focus.min(last_record)));
+        let target = match (at, step) {
             (None, _) | (Some(_), FocusStep::Home) => 0,
             (Some(_), FocusStep::End) => last,
             (Some(at), FocusStep::Left) => at.saturating_sub(1),
             (Some(at), FocusStep::Right) => (at + 1).min(last),
-            (Some(at), FocusStep::Up) => at.checked_sub(columns).unwrap_or(at),
-            (Some(at), FocusStep::Down) => (at + columns).min(last),
+            (Some(at), FocusStep::Up) => self.vertical_neighbour(at, -1).unwrap_or(at),
+            (Some(at), FocusStep::Down) => self.vertical_neighbour(at, 1).unwrap_or(at),
         };
         let modifiers = if extend {
             egui::Modifiers::SHIFT
@@ -58,12 +63,29 @@ impl Gallery {
             egui::Modifiers::NONE
         };
         let anchor = self.anchor;
-        self.click(target, modifiers);
+        self.click_item(target, modifiers);
         if extend {
             // A Shift move keeps the range's anchor where it was.
-            self.anchor = anchor.or(Some(target));
+            self.anchor = anchor.or(self.focus);
         }
-        self.scroll_to = Some(target);
+        self.scroll_to = self.focus;
+    }
+
+    /// The cell of the row `direction` (-1 up, 1 down) from cell `item` whose centre is
+    /// nearest to `item`'s centre horizontally; `None` at the top or bottom row, or before
+    /// the grid was laid out.
+    fn vertical_neighbour(&mut self, item: usize, direction: isize) -> Option<usize> {
+        let layout = self.current_layout()?;
+        let row = layout.row_of(item)?;
+        let (left, width) = layout.rows[row].span_of(item, layout.spacing)?;
+        let centre = left + width / 2.0;
+        let next = layout.rows.get(row.checked_add_signed(direction)?)?;
+        next.items
+            .clone()
+            .zip(next.lefts(layout.spacing).zip(&next.widths))
+            .map(|(index, (left, width))| (index, (left + width / 2.0 - centre).abs()))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(index, _)| index)
     }
 }
 
@@ -72,12 +94,15 @@ mod tests {
     use super::*;
     use crate::library::ImageRecord;
 
+    /// `count` square images laid out `columns` to a row (100 px cells, 6 px gaps).
     fn gallery(count: usize, columns: usize) -> Gallery {
         let mut gallery = Gallery::default();
-        gallery.columns = columns;
-        gallery.records = (0..count)
-            .map(|i| ImageRecord::for_tests(&format!("{i:02}"), crate::metadata::ImageMeta::default()))
-            .collect();
+        gallery.set_records(
+            (0..count)
+                .map(|i| ImageRecord::for_tests(&format!("{i:02}"), crate::metadata::ImageMeta::default()))
+                .collect(),
+        );
+        gallery.lay_out(columns as f32 * 106.0 - 6.0, 100.0);
         gallery
     }
 
@@ -113,7 +138,7 @@ mod tests {
     #[test]
     fn shift_extends_from_the_anchor_both_ways() {
         let mut gallery = gallery(10, 4);
-        gallery.click(5, egui::Modifiers::NONE);
+        gallery.click_item(5, egui::Modifiers::NONE);
         gallery.move_focus(FocusStep::Right, true);
         gallery.move_focus(FocusStep::Right, true);
         assert_eq!(selected(&gallery), ["05", "06", "07"]);

@@ -1,7 +1,7 @@
 //! The gallery's keyboard: arrows and Home/End move the focus (Shift extends the
-//! selection), Enter opens, Ctrl+A selects all, Delete trashes, F stars, 1–5 rate (0
-//! clears), E edits (puts the image in the reference strip), C compares the selection (2
-//! to 4 images), V makes variations, Ctrl+Z undoes.
+//! selection), Enter opens (or unfolds a batch), Ctrl+A selects all, Delete trashes, F
+//! stars, 1–5 rate (0 clears), E edits (puts the image in the reference strip), C compares
+//! the selection (2 to 4 images), V makes variations, Ctrl+Z undoes.
 
 use super::PictorApp;
 use crate::ui::gallery_nav::FocusStep;
@@ -96,7 +96,8 @@ impl PictorApp {
         for (step, extend) in moves {
             self.gallery.move_focus(step, extend);
         }
-        if open && let Some(index) = self.gallery.focus {
+        // Enter unfolds a folded batch, or opens the focused image.
+        if open && let Some(index) = self.gallery.activate_focused() {
             self.open_viewer(index);
         }
     }

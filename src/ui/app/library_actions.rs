@@ -314,10 +314,34 @@ impl PictorApp {
                     other => self.handle_viewer_action(other, index, &record),
                 }
             }
-            GalleryAction::Restore(id) => {
-                self.restore(vec![id]);
+            GalleryAction::Images(ids, action) => self.act_on_images(ids, action),
+            GalleryAction::Restore(ids) => {
+                self.restore(ids);
             }
             GalleryAction::CompareSelection => self.compare_selection(),
+        }
+    }
+
+    /// An action on every image of a folded batch: star (all, or none when all are
+    /// starred), rate, trash; anything else acts on its first image.
+    fn act_on_images(&mut self, ids: Vec<String>, action: ViewerAction) {
+        match action {
+            ViewerAction::ToggleFavorite => {
+                let all_starred = self
+                    .gallery
+                    .records
+                    .iter()
+                    .filter(|r| ids.contains(&r.id))
+                    .all(|r| r.favorite);
+                self.set_favorite(ids, !all_starred);
+            }
+            ViewerAction::Rate(stars) => self.set_rating(ids, stars),
+            ViewerAction::Delete => self.trash(ids),
+            other => {
+                if let Some(first) = ids.into_iter().next() {
+                    self.handle_gallery_action(GalleryAction::Image(first, other));
+                }
+            }
         }
     }
 

@@ -566,14 +566,15 @@ impl eframe::App for PictorApp {
                 }
                 ui.separator();
             }
-            let cell = self.settings.thumbnail_size;
+            // The thumbnail size is the rows' target height.
+            let row_height = self.settings.thumbnail_size;
             let actions = gallery_ui(
                 ui,
                 &mut self.gallery,
                 &mut self.thumbnails,
                 &self.library,
                 &self.background,
-                cell,
+                row_height,
                 locale,
             );
             for action in actions {
