@@ -18,6 +18,8 @@ pub mod gallery_toolbar;
 pub mod job_cards;
 pub mod key_dialog;
 pub mod prompt_diff;
+pub mod prompt_forms;
+pub mod prompt_library;
 pub mod settings_ui;
 pub mod thumbnail_queue;
 pub mod thumbnails;
