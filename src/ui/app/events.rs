@@ -189,6 +189,7 @@ impl PictorApp {
             AppEvent::Models(Err(err)) => tracing::warn!("models unavailable: {}", err.message),
             AppEvent::Boards(Ok(boards)) => self.boards = boards,
             AppEvent::Boards(Err(err)) => tracing::warn!("boards unavailable: {}", err.message),
+            AppEvent::Prompts(entries) => self.prompts_read(entries),
         }
     }
 
@@ -304,6 +305,8 @@ impl PictorApp {
                 }
             }
             TaskOutcome::BoardChanged(change) => self.board_changed(&change),
+            TaskOutcome::Prompts(change) => self.prompt_changed(change),
+            TaskOutcome::Failed(err) if kind == TaskKind::Prompts => self.prompt_failed(&err),
             TaskOutcome::Failed(err) => self.notify_error(&err),
         }
     }

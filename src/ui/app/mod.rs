@@ -36,6 +36,7 @@ mod events;
 mod keyboard;
 mod library_actions;
 mod panels;
+mod prompts;
 mod transfers;
 mod watching;
 
@@ -114,6 +115,8 @@ pub struct PictorApp {
     boards: Vec<crate::library::Board>,
     /// The sidebar's own state (a board name being typed).
     boards_sidebar: crate::ui::boards::BoardsSidebar,
+    /// The prompt library's entries and windows (picker, save, variables).
+    prompt_library: crate::ui::prompt_library::PromptLibrary,
 }
 
 /// A library task that has not ended yet.
@@ -195,6 +198,7 @@ impl PictorApp {
             reference_records: std::collections::HashMap::new(),
             boards: Vec::new(),
             boards_sidebar: crate::ui::boards::BoardsSidebar::default(),
+            prompt_library: crate::ui::prompt_library::PromptLibrary::default(),
         };
         app.refresh_boards();
         app.load_reference_records();
@@ -485,13 +489,21 @@ impl eframe::App for PictorApp {
         let ctx = ui.ctx().clone();
         let locale = self.locale();
         self.thumbnails.begin_frame();
-        let modal_open = self.key_dialog.is_some() || self.confirm_empty_trash;
+        let modal_open = self.key_dialog.is_some() || self.confirm_empty_trash || self.prompt_library.is_open();
         // Read before any panel draws: a single-line field drops its focus when it takes
         // Enter, and the gallery must not take that Enter as "open" in the same frame.
         let typing = ctx.egui_wants_keyboard_input();
         if !modal_open && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter)) {
             self.generate();
         }
+        if !modal_open
+            && self.folder_import.is_none()
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::P))
+        {
+            self.open_prompt_picker();
+        }
+        // Before the panels: the picker's keys (arrows, Enter, Escape) are its own.
+        self.prompt_library_ui(&ctx);
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
         let compose = egui::Panel::left("compose")
             .resizable(true)
@@ -508,10 +520,11 @@ impl eframe::App for PictorApp {
                         thumbnails.of_record(library, record, background),
                     ))
                 };
-                if compose_ui(ui, &mut self.form, locale, blocker.as_deref(), &mut reference)
-                    == Some(ComposeAction::Generate)
-                {
-                    self.generate();
+                match compose_ui(ui, &mut self.form, locale, blocker.as_deref(), &mut reference) {
+                    Some(ComposeAction::Generate) => self.generate(),
+                    Some(ComposeAction::OpenPromptLibrary) => self.open_prompt_picker(),
+                    Some(ComposeAction::SavePrompt) => self.open_save_prompt(),
+                    None => {}
                 }
             });
         self.compose_rect = Some(compose.response.rect);
