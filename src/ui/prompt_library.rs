@@ -204,10 +204,13 @@ pub fn prompt_picker_ui(
             actions.push(PickerAction::Insert((*entry).clone()));
         }
         ui.separator();
-        let height = (screen.height() - 300.0).clamp(120.0, 420.0);
+        // One height whatever the rows: the footer stays put while the list loads or
+        // narrows as the user types.
+        let height = (screen.height() - 320.0).clamp(120.0, 360.0);
         egui::ScrollArea::vertical()
+            .min_scrolled_height(height)
             .max_height(height)
-            .auto_shrink([false, true])
+            .auto_shrink([false, false])
             .show(ui, |ui| {
                 if rows.is_empty() {
                     let key = match (loaded, entries.is_empty()) {
@@ -302,9 +305,13 @@ fn status_ui(ui: &mut egui::Ui, picker: &mut Picker, locale: &str, actions: &mut
         });
     }
     if !picker.rejected.is_empty() {
+        // Sized from its lines at once, so nothing below it moves over several frames.
+        let height = (picker.rejected.len() as f32 * 18.0).min(72.0);
         egui::ScrollArea::vertical()
             .id_salt("prompt-import-rejected")
-            .max_height(72.0)
+            .min_scrolled_height(height)
+            .max_height(height)
+            .auto_shrink([false, false])
             .show(ui, |ui| {
                 for line in &picker.rejected {
                     ui.colored_label(ui.visuals().warn_fg_color, RichText::new(line.as_str()).small());
