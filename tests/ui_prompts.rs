@@ -59,7 +59,6 @@ fn settle(harness: &mut Harness<'_, PictorApp>) {
 /// Ctrl+P, then waits for what is labelled `row` (the entries are read in the background).
 fn open_picker(harness: &mut Harness<'_, PictorApp>, row: &str) {
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::P);
-    wait_for_label(harness, "Saved prompts");
     wait_for_label(harness, row);
     settle(harness);
 }
@@ -354,4 +353,40 @@ fn without_a_file_dialog_the_export_goes_to_the_export_folder_and_says_so() {
     assert!(folder.join("pictor-prompts.json").is_file());
     harness.get_by_label("Import prompts…").click();
     wait_for_label_containing(&mut harness, "no prompt file can be chosen");
+}
+
+#[test]
+fn the_three_windows_draw_in_chinese_at_the_smallest_window_size() {
+    let studio = filled_studio();
+    let mut harness = window(&studio, egui::vec2(1024.0, 640.0));
+    harness
+        .state_mut()
+        .set_language(pictor::settings::LanguageChoice::Chinese);
+    harness.state_mut().form_mut().params.prompt = "一幅水墨山水".into();
+    harness.step();
+    harness.get_by_label("保存…").click();
+    wait_for_label(&mut harness, "保存到提示词库");
+    harness.get_by_label("风格（两者）").click();
+    harness.step();
+    type_into(&mut harness, "名称", "Ink");
+    wait_for_label_containing(&mut harness, "已存在");
+    harness.get_by_label("替换").click();
+    wait_for_label_containing(&mut harness, "已替换提示词库中的");
+
+    open_picker(&mut harness, "Fox");
+    wait_for_label(&mut harness, "已加星标");
+    wait_for_label(&mut harness, "最近使用");
+    // Every row and the footer are on screen.
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 640.0));
+    for label in ["Fox", "Lowres", "Ink", "导入提示词…", "导出提示词…"] {
+        assert!(
+            screen.contains_rect(harness.get_by_label(label).rect()),
+            "{label} is cut off"
+        );
+    }
+    harness.get_by_label("Fox").click();
+    wait_for_label(&mut harness, "填写“Fox”");
+    harness.get_by_label("subject").type_text("狐狸");
+    harness.key_press(egui::Key::Enter);
+    step_until(&mut harness, "inserted", |app| app.form_params().prompt == "a 狐狸 fox");
 }
