@@ -1,7 +1,7 @@
 //! The prompt library: saved prompts, negative prompts and styles, with names, tags, a
 //! star, and when each was last used (for "recent").
 
-use rusqlite::{Row, params};
+use rusqlite::{Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::Library;
@@ -83,6 +83,22 @@ impl SavedPrompt {
             .split_whitespace()
             .all(|word| haystack.contains(&word.to_lowercase()))
     }
+
+    /// Why it cannot be saved, if it cannot: no name, a name over [`MAX_NAME`]
+    /// characters, or no text at all.
+    pub fn check(&self) -> Result<()> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid("give the saved prompt a name"));
+        }
+        if name.chars().count() > MAX_NAME {
+            return Err(Error::invalid(format!("a name is at most {MAX_NAME} characters")));
+        }
+        if self.text.trim().is_empty() && self.negative.trim().is_empty() {
+            return Err(Error::invalid("there is no text to save"));
+        }
+        Ok(())
+    }
 }
 
 /// The longest name of a saved prompt, in characters.
@@ -92,45 +108,8 @@ impl Library {
     /// Saves `prompt` under its kind and name; an entry with the same kind and name is
     /// replaced (keeping its star and when it was last used). Returns the row id.
     pub fn save_prompt(&self, prompt: &SavedPrompt) -> Result<i64> {
-        let name = prompt.name.trim();
-        if name.is_empty() {
-            return Err(Error::invalid("give the saved prompt a name"));
-        }
-        if name.chars().count() > MAX_NAME {
-            return Err(Error::invalid(format!("a name is at most {MAX_NAME} characters")));
-        }
-        if prompt.text.trim().is_empty() && prompt.negative.trim().is_empty() {
-            return Err(Error::invalid("there is no text to save"));
-        }
-        let tags = normalised_tags(&prompt.tags).join(",");
-        let created = if prompt.created_ms > 0 {
-            prompt.created_ms
-        } else {
-            ImageMeta::now_ms()
-        };
-        self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO prompts (kind, name, text, negative, tags, starred, created_ms, used_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                 ON CONFLICT (kind, name) DO UPDATE SET text = excluded.text, negative = excluded.negative, \
-                 tags = excluded.tags, starred = max(starred, excluded.starred)",
-            )?
-            .execute(params![
-                prompt.kind.name(),
-                name,
-                prompt.text.trim(),
-                prompt.negative.trim(),
-                tags,
-                prompt.starred,
-                created,
-                prompt.used_ms
-            ])?;
-            Ok(tx.query_row(
-                "SELECT id FROM prompts WHERE kind = ?1 AND name = ?2",
-                params![prompt.kind.name(), name],
-                |row| row.get(0),
-            )?)
-        })
+        prompt.check()?;
+        self.write(|tx| upsert(tx, prompt))
     }
 
     /// Every saved entry: starred first, then the most recently used, then by name.
@@ -183,6 +162,40 @@ fn normalised_tags(tags: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Inserts `prompt` (already [`SavedPrompt::check`]ed), or replaces the text, negative
+/// prompt and tags of the entry with its kind and name (its star is kept, or set when
+/// `prompt` is starred). Returns the row id.
+pub(super) fn upsert(tx: &Transaction<'_>, prompt: &SavedPrompt) -> Result<i64> {
+    let name = prompt.name.trim();
+    let tags = normalised_tags(&prompt.tags).join(",");
+    let created = if prompt.created_ms > 0 {
+        prompt.created_ms
+    } else {
+        ImageMeta::now_ms()
+    };
+    tx.prepare_cached(
+        "INSERT INTO prompts (kind, name, text, negative, tags, starred, created_ms, used_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         ON CONFLICT (kind, name) DO UPDATE SET text = excluded.text, negative = excluded.negative, \
+         tags = excluded.tags, starred = max(starred, excluded.starred)",
+    )?
+    .execute(params![
+        prompt.kind.name(),
+        name,
+        prompt.text.trim(),
+        prompt.negative.trim(),
+        tags,
+        prompt.starred,
+        created,
+        prompt.used_ms
+    ])?;
+    Ok(tx.query_row(
+        "SELECT id FROM prompts WHERE kind = ?1 AND name = ?2",
+        params![prompt.kind.name(), name],
+        |row| row.get(0),
+    )?)
 }
 
 fn prompt_from_row(row: &Row<'_>) -> rusqlite::Result<SavedPrompt> {

@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use crate::api::provider::Provider;
 use crate::error::Error;
 use crate::jobs::Waker;
-use crate::library::ImageRecord;
+use crate::library::{ImageRecord, PromptKind, SavedPrompt};
 use crate::secrets::{KeySource, KeyStatus};
 
 /// Identifies one background task for the lifetime of the process.
@@ -49,6 +49,8 @@ pub enum TaskKind {
     Boards,
     /// The price list saved.
     Prices,
+    /// The prompt library changed, or was imported or exported.
+    Prompts,
 }
 
 impl TaskKind {
@@ -68,6 +70,7 @@ impl TaskKind {
             Self::ShowInFolder => "show_in_folder",
             Self::Boards => "boards",
             Self::Prices => "prices",
+            Self::Prompts => "prompts",
         }
     }
 
@@ -88,7 +91,7 @@ impl TaskKind {
     pub fn changes_rows(self) -> bool {
         !matches!(
             self,
-            Self::Save | Self::Export | Self::ShowInFolder | Self::Count | Self::Prices
+            Self::Save | Self::Export | Self::ShowInFolder | Self::Count | Self::Prices | Self::Prompts
         )
     }
 }
@@ -183,6 +186,8 @@ pub enum TaskOutcome {
     BoardChanged(BoardChange),
     /// The price list was saved.
     PricesSaved,
+    /// The prompt library changed (no image rows did).
+    Prompts(PromptChange),
     /// The user cancelled the file dialog; nothing happened.
     DialogCancelled,
     /// The task failed as a whole.
@@ -210,6 +215,7 @@ impl TaskOutcome {
             | Self::ShownInFolder
             | Self::BoardChanged(_)
             | Self::PricesSaved
+            | Self::Prompts(_)
             | Self::Counted { .. }
             | Self::DialogCancelled => false,
         }
@@ -244,6 +250,48 @@ pub enum BoardChange {
     Deleted {
         /// Its name.
         name: String,
+    },
+}
+
+/// What a prompt library task did (for its notice, and to read the library again).
+#[derive(Debug)]
+pub enum PromptChange {
+    /// An entry was saved (`replaced`: one of that kind and name was there before).
+    Saved {
+        /// Prompt, negative prompt or style.
+        kind: PromptKind,
+        /// Its name.
+        name: String,
+        /// It replaced an entry of the same kind and name.
+        replaced: bool,
+    },
+    /// The save window's entry could not be saved (the window stays open and says why).
+    NotSaved(Error),
+    /// An entry was starred or unstarred.
+    Starred,
+    /// An entry was inserted into the compose panel (it moves to "Recent").
+    Used,
+    /// An entry was deleted; it is kept here for Undo.
+    Deleted(SavedPrompt),
+    /// A deleted entry was saved again.
+    Restored(SavedPrompt),
+    /// The library was written to a JSON file.
+    Exported {
+        /// The file.
+        path: PathBuf,
+        /// Entries written.
+        count: usize,
+        /// No file dialog was available: it went to the export folder.
+        without_dialog: bool,
+    },
+    /// A JSON file was read into the library.
+    Imported {
+        /// The file.
+        path: PathBuf,
+        /// Entries saved (new or replacing one of the same kind and name).
+        saved: usize,
+        /// Entries left out: their position in the file (from 1) and why.
+        rejected: Vec<(usize, Error)>,
     },
 }
 
@@ -328,6 +376,8 @@ pub enum AppEvent {
     Spend(Result<(crate::pricing::PriceBook, crate::ui::spend_ui::SpendView), Error>),
     /// The boards were read (for the sidebar).
     Boards(Result<Vec<crate::library::Board>, Error>),
+    /// The prompt library was read (for the picker and the save window).
+    Prompts(Result<Vec<SavedPrompt>, Error>),
     /// A folder chosen to be watched (`None`: the dialog was cancelled).
     FolderToWatch(Option<PathBuf>),
     /// Asynchronous tasks an earlier session left running at a service.

@@ -94,6 +94,10 @@ pub fn random_seed() -> u32 {
 pub enum ComposeAction {
     /// Queue the images.
     Generate,
+    /// Open the prompt library's picker.
+    OpenPromptLibrary,
+    /// Save the prompt (or the negative prompt, or both as a style) to the library.
+    SavePrompt,
 }
 
 /// A reference image's prompt and thumbnail (still loading: `None`), by library id;
@@ -138,7 +142,9 @@ pub fn compose_ui(
         model_ui(ui, form, locale);
         ui.add_space(6.0);
         references_ui(ui, form, locale, spec, reference);
-        prompt_ui(ui, form, locale);
+        if let Some(library_action) = prompt_ui(ui, form, locale) {
+            action = Some(library_action);
+        }
         ui.add_space(6.0);
         negative_ui(ui, form, locale, spec);
         ui.add_space(6.0);
@@ -296,7 +302,9 @@ fn model_menu_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
     );
 }
 
-fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
+/// The prompt field with its counter, recent prompts and the prompt library's buttons.
+fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) -> Option<ComposeAction> {
+    let mut action = None;
     let used = char_count(form.params.prompt.trim());
     let limit = prompt_limit(&form.params.model);
     let warn = spec_for(&form.params.model).and_then(|spec| spec.prompt_warn);
@@ -316,6 +324,7 @@ fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
                 .response
                 .on_hover_text(t!("compose.recent", locale = locale));
             }
+            action = prompt_library_buttons_ui(ui, locale);
             counter_ui(ui, used, limit);
             label
         })
@@ -338,6 +347,27 @@ fn prompt_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str) {
             t!("compose.long_prompt", locale = locale, used = used, warn = warn),
         );
     }
+    action
+}
+
+/// "Library" (the picker, Ctrl+P) and "Save…" beside the prompt.
+fn prompt_library_buttons_ui(ui: &mut egui::Ui, locale: &str) -> Option<ComposeAction> {
+    let mut action = None;
+    if ui
+        .small_button(t!("prompts.library", locale = locale))
+        .on_hover_text(t!("prompts.library_hint", locale = locale))
+        .clicked()
+    {
+        action = Some(ComposeAction::OpenPromptLibrary);
+    }
+    if ui
+        .small_button(t!("prompts.save_button", locale = locale))
+        .on_hover_text(t!("prompts.save_hint", locale = locale))
+        .clicked()
+    {
+        action = Some(ComposeAction::SavePrompt);
+    }
+    action
 }
 
 fn negative_ui(ui: &mut egui::Ui, form: &mut ComposeForm, locale: &str, spec: Option<&ModelSpec>) {

@@ -19,6 +19,9 @@ pub trait FileDialogs: Send + Sync {
     fn pick_folder(&self, directory: Option<&Path>) -> Option<PathBuf>;
     /// Image files to import; `None` when cancelled.
     fn pick_images(&self) -> Option<Vec<PathBuf>>;
+    /// One file whose name ends in one of `extensions` (without the dot), to read;
+    /// `None` when cancelled.
+    fn pick_file(&self, extensions: &[&str]) -> Option<PathBuf>;
 }
 
 /// rfd's asynchronous dialogs (portal, zenity, or the platform's own).
@@ -78,6 +81,11 @@ impl FileDialogs for NativeDialogs {
         let dialog = rfd::AsyncFileDialog::new().add_filter("Images", &["png", "jpg", "jpeg", "webp"]);
         pollster::block_on(dialog.pick_files()).map(|handles| handles.iter().map(|h| h.path().to_owned()).collect())
     }
+
+    fn pick_file(&self, extensions: &[&str]) -> Option<PathBuf> {
+        let dialog = rfd::AsyncFileDialog::new().add_filter(extensions.join(", "), extensions);
+        pollster::block_on(dialog.pick_file()).map(|handle| handle.path().to_owned())
+    }
 }
 
 /// Dialogs that answer from a script: for tests.
@@ -91,6 +99,8 @@ pub struct ScriptedDialogs {
     pub folder_answers: Mutex<VecDeque<Option<PathBuf>>>,
     /// Answers to `pick_images`, in order.
     pub image_answers: Mutex<VecDeque<Option<Vec<PathBuf>>>>,
+    /// Answers to `pick_file`, in order.
+    pub file_answers: Mutex<VecDeque<Option<PathBuf>>>,
     /// When set, `pick_folder` waits for a message (or the sender to go) before it
     /// answers, like a user taking their time: the task that opened it stays running.
     pub folder_gate: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
@@ -116,5 +126,9 @@ impl FileDialogs for ScriptedDialogs {
 
     fn pick_images(&self) -> Option<Vec<PathBuf>> {
         lock(&self.image_answers).pop_front().flatten()
+    }
+
+    fn pick_file(&self, _extensions: &[&str]) -> Option<PathBuf> {
+        lock(&self.file_answers).pop_front().flatten()
     }
 }

@@ -23,6 +23,8 @@ pub mod job_cards;
 pub mod justified;
 pub mod key_dialog;
 pub mod prompt_diff;
+pub mod prompt_forms;
+pub mod prompt_library;
 pub mod settings_ui;
 pub mod spend_ui;
 pub mod thumbnail_queue;

@@ -202,6 +202,7 @@ impl PictorApp {
             }
             AppEvent::Spend(spend) => self.receive_spend(spend),
             AppEvent::Boards(Err(err)) => tracing::warn!("boards unavailable: {}", err.message),
+            AppEvent::Prompts(entries) => self.prompts_read(entries),
         }
     }
 
@@ -326,6 +327,8 @@ impl PictorApp {
                 self.refresh_spend();
                 self.notify(t!("cost.prices_saved", locale = locale));
             }
+            TaskOutcome::Prompts(change) => self.prompt_changed(change),
+            TaskOutcome::Failed(err) if kind == TaskKind::Prompts => self.prompt_failed(&err),
             TaskOutcome::Failed(err) => self.notify_error(&err),
         }
     }

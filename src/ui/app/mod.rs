@@ -37,6 +37,7 @@ mod events;
 mod keyboard;
 mod library_actions;
 mod panels;
+mod prompts;
 mod runs;
 mod transfers;
 mod watching;
@@ -128,6 +129,8 @@ pub struct PictorApp {
     cost_window: crate::ui::spend_ui::CostWindow,
     /// A run waiting for the user's yes to cross the monthly budget.
     held_run: Option<runs::HeldRun>,
+    /// The prompt library's entries and windows (picker, save, variables).
+    prompt_library: crate::ui::prompt_library::PromptLibrary,
 }
 
 /// A library task that has not ended yet.
@@ -215,6 +218,7 @@ impl PictorApp {
             cost_open: false,
             cost_window: crate::ui::spend_ui::CostWindow::default(),
             held_run: None,
+            prompt_library: crate::ui::prompt_library::PromptLibrary::default(),
         };
         app.refresh_boards();
         app.refresh_spend();
@@ -488,13 +492,24 @@ impl eframe::App for PictorApp {
         let ctx = ui.ctx().clone();
         let locale = self.locale();
         self.thumbnails.begin_frame();
-        let modal_open = self.key_dialog.is_some() || self.confirm_empty_trash || self.held_run.is_some();
+        let modal_open = self.key_dialog.is_some()
+            || self.confirm_empty_trash
+            || self.held_run.is_some()
+            || self.prompt_library.is_open();
         // Read before any panel draws: a single-line field drops its focus when it takes
         // Enter, and the gallery must not take that Enter as "open" in the same frame.
         let typing = ctx.egui_wants_keyboard_input();
         if !modal_open && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter)) {
             self.generate();
         }
+        if !modal_open
+            && self.folder_import.is_none()
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::P))
+        {
+            self.open_prompt_picker();
+        }
+        // Before the panels: the picker's keys (arrows, Enter, Escape) are its own.
+        self.prompt_library_ui(&ctx);
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
         let compose = egui::Panel::left("compose")
             .resizable(true)
@@ -512,16 +527,18 @@ impl eframe::App for PictorApp {
                         thumbnails.of_record(library, record, background),
                     ))
                 };
-                if compose_ui(
+                match compose_ui(
                     ui,
                     &mut self.form,
                     locale,
                     blocker.as_deref(),
                     preview.as_ref(),
                     &mut reference,
-                ) == Some(ComposeAction::Generate)
-                {
-                    self.generate();
+                ) {
+                    Some(ComposeAction::Generate) => self.generate(),
+                    Some(ComposeAction::OpenPromptLibrary) => self.open_prompt_picker(),
+                    Some(ComposeAction::SavePrompt) => self.open_save_prompt(),
+                    None => {}
                 }
             });
         self.compose_rect = Some(compose.response.rect);
