@@ -84,12 +84,21 @@ pub fn count(template: &str) -> Result<usize> {
 
 /// Every combination of the alternatives, the first group varying slowest, with doubled
 /// braces made single; variables are left as written. A template without alternatives
-/// comes back exactly as given. More than [`MAX_PROMPTS`] is refused.
+/// comes back as typed (only its doubled braces made single). More than [`MAX_PROMPTS`]
+/// is refused.
 pub fn expand(template: &str) -> Result<Vec<String>> {
     let pieces = parse(template)?;
     if !pieces.iter().any(|piece| matches!(piece, Piece::Alternatives(_))) {
-        // Not a matrix: the prompt goes as typed.
-        return Ok(vec![template.to_owned()]);
+        // Not a matrix: the prompt goes as typed, doubled braces made single.
+        let text = pieces
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => text,
+                Piece::Variable(name) => format!("{{{name}}}"),
+                Piece::Alternatives(_) => String::new(),
+            })
+            .collect();
+        return Ok(vec![text]);
     }
     let total = count(template)?;
     if total > MAX_PROMPTS {
@@ -207,7 +216,7 @@ mod tests {
         );
         assert_eq!(
             expand("json {{\"a\": 1}}  ,").unwrap(),
-            ["json {{\"a\": 1}}  ,"],
+            ["json {\"a\": 1}  ,"],
             "no matrix: as typed"
         );
         assert_eq!(expand("{{x}} {a|b}").unwrap(), ["{x} a", "{x} b"]);
@@ -236,6 +245,12 @@ mod tests {
                 "a {fox} at {time}, a {fox} again, red",
                 "a {fox} at {time}, a {fox} again, blue"
             ]
+        );
+        let plain = fill("a {subject} in snow", |_| Some("{fox}".to_owned())).unwrap();
+        assert_eq!(
+            expand(&plain).unwrap(),
+            ["a {fox} in snow"],
+            "a filled brace is sent single, matrix or not"
         );
     }
 }
