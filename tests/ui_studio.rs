@@ -259,3 +259,36 @@ fn the_keeper_goes_on_a_board_with_five_stars_from_the_viewer() {
         [record.id.as_str()]
     );
 }
+
+#[test]
+fn dropping_a_cell_on_a_board_puts_its_image_there() {
+    let studio = studio(4);
+    let board = studio.library.create_board("Keepers").unwrap();
+    let mut harness = window(&studio, WINDOW);
+    step_until(&mut harness, "four images", |app| app.gallery_records().len() == 4);
+    wait_for_label(&mut harness, "Keepers  ·  0");
+    let record = harness.state().gallery_records()[2].clone();
+    let from = harness.get_by_label(&record.meta.prompt).rect().center();
+    let to = harness.get_by_label("Keepers  ·  0").rect().center();
+    harness.drag_at(from);
+    harness.step();
+    for step in 1..=8 {
+        harness.hover_at(from + (to - from) * (step as f32 / 8.0));
+        harness.step();
+    }
+    harness.drop_at(to);
+    harness.step();
+    wait_for_label(&mut harness, "Keepers  ·  1");
+    let on_board = studio
+        .library
+        .query(&pictor::library::Query {
+            board: Some(board.id),
+            ..pictor::library::Query::default()
+        })
+        .unwrap();
+    assert_eq!(
+        on_board.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [record.id.as_str()]
+    );
+    assert!(harness.state().selection().is_empty(), "a drag selects nothing");
+}

@@ -201,6 +201,10 @@ pub fn paint(width: u32, height: u32, prompt: &str, seed: u64) -> RgbImage {
         if scene.snow && !scene.ink && y < horizon && hash2(px / 3, py / 3, stars ^ 7).is_multiple_of(211) {
             colour = [1.0, 1.0, 1.0];
         }
+        // A film grain, as a camera or a diffusion model leaves: it also gives the demo's
+        // files the size of real ones (smooth gradients would compress to almost nothing).
+        let grain = (hash2(px, py, stars ^ 0x5EED) % 9) as f32 / 255.0 - 4.0 / 255.0;
+        colour = colour.map(|c| c + grain);
         if demo_mark(px, py, w, h) {
             colour = mix(colour, [1.0, 1.0, 1.0], 0.8);
         }

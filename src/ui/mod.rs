@@ -27,6 +27,7 @@ pub mod prompt_forms;
 pub mod prompt_library;
 pub mod settings_ui;
 pub mod spend_ui;
+pub mod style;
 pub mod thumbnail_queue;
 pub mod thumbnails;
 pub mod viewer;

@@ -161,6 +161,7 @@ impl PictorApp {
     /// Builds the app: restores settings and the form, starts reading the key status.
     pub fn new(cc: &eframe::CreationContext<'_>, deps: AppDeps) -> Self {
         crate::ui::fonts::install_fonts(&cc.egui_ctx);
+        crate::ui::style::install_style(&cc.egui_ctx);
         let settings: Settings = cc
             .storage
             .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
