@@ -292,3 +292,27 @@ fn dropping_a_cell_on_a_board_puts_its_image_there() {
     );
     assert!(harness.state().selection().is_empty(), "a drag selects nothing");
 }
+
+#[test]
+fn the_hover_tick_picks_two_images_to_compare_without_a_modifier_key() {
+    let studio = studio(5);
+    let mut harness = window(&studio, WINDOW);
+    step_until(&mut harness, "five images", |app| app.gallery_records().len() == 5);
+    let records = harness.state().gallery_records().to_vec();
+    for record in [&records[1], &records[3]] {
+        let center = harness.get_by_label(&record.meta.prompt).rect().center();
+        harness.hover_at(center);
+        harness.step();
+        harness.step();
+        harness.get_by_label("Add to the selection (to compare)").click();
+        harness.step();
+    }
+    let mut selected = harness.state().selection();
+    selected.sort();
+    let mut expected = vec![records[1].id.clone(), records[3].id.clone()];
+    expected.sort();
+    assert_eq!(selected, expected);
+    assert_eq!(harness.state().viewer_image(), None, "a tick opens nothing");
+    harness.key_press(egui::Key::C);
+    step_until(&mut harness, "compare open", |app| app.compare().is_some());
+}

@@ -92,6 +92,8 @@ pub enum GalleryAction {
     Restore(Vec<String>),
     /// "Compare selected" from the context menu of a selected image.
     CompareSelection,
+    /// The hover tick: these images join the selection, or leave it when all are in it.
+    ToggleSelected(Vec<String>),
 }
 
 impl Gallery {

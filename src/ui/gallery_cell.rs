@@ -294,7 +294,8 @@ fn badge_ui(ui: &egui::Ui, at: impl Fn(egui::Vec2) -> egui::Pos2, id: egui::Id, 
     response
 }
 
-/// On hover: a soft dark gradient along the top with the favourite toggle and Open.
+/// On hover: a soft dark gradient along the top with the selection tick (to compare),
+/// the favourite toggle, Edit and Open.
 fn hover_bar_ui(ui: &egui::Ui, rect: Rect, id: egui::Id, view: &CellView<'_>, locale: &str) -> Option<GalleryAction> {
     let bar = Rect::from_min_size(rect.min, vec2(rect.width(), (BUTTON + 16.0).min(rect.height())));
     let mut mesh = egui::Mesh::default();
@@ -315,6 +316,32 @@ fn hover_bar_ui(ui: &egui::Ui, rect: Rect, id: egui::Id, view: &CellView<'_>, lo
     let mut at = Rect::from_min_size(rect.right_top() + vec2(-BUTTON - 6.0, 6.0), vec2(BUTTON, BUTTON));
     let star = round_button_ui(ui, at, id.with("star"), glyph, &t!(key, locale = locale), "F", locale);
     at = at.translate(vec2(-BUTTON - 4.0, 0.0));
+    let edit = round_button_ui(
+        ui,
+        at,
+        id.with("edit"),
+        "✏",
+        &t!("gallery.hover_edit", locale = locale),
+        "E",
+        locale,
+    );
+    // The tick at the left adds the image to the selection (to compare it) or takes it out.
+    let (tick, tick_key) = if view.look.selected {
+        ("☑", "gallery.hover_unpick")
+    } else {
+        ("☐", "gallery.hover_pick")
+    };
+    let pick_at = Rect::from_min_size(rect.left_top() + vec2(6.0, 6.0), vec2(BUTTON, BUTTON));
+    let pick = round_button_ui(
+        ui,
+        pick_at,
+        id.with("pick"),
+        tick,
+        &t!(tick_key, locale = locale),
+        "Ctrl+click",
+        locale,
+    );
+    at = at.translate(vec2(-BUTTON - 4.0, 0.0));
     let open = round_button_ui(
         ui,
         at,
@@ -326,6 +353,12 @@ fn hover_bar_ui(ui: &egui::Ui, rect: Rect, id: egui::Id, view: &CellView<'_>, lo
     );
     if star.clicked() {
         return Some(view.on_all(ViewerAction::ToggleFavorite));
+    }
+    if edit.clicked() {
+        return Some(GalleryAction::Image(view.record.id.clone(), ViewerAction::Edit));
+    }
+    if pick.clicked() {
+        return Some(GalleryAction::ToggleSelected(view.ids()));
     }
     open.clicked()
         .then(|| GalleryAction::Image(view.record.id.clone(), ViewerAction::Open))

@@ -319,6 +319,15 @@ impl PictorApp {
                 self.restore(ids);
             }
             GalleryAction::CompareSelection => self.compare_selection(),
+            GalleryAction::ToggleSelected(ids) => {
+                if ids.iter().all(|id| self.gallery.selected.contains(id)) {
+                    for id in &ids {
+                        self.gallery.selected.remove(id);
+                    }
+                } else {
+                    self.gallery.selected.extend(ids);
+                }
+            }
         }
     }
 
