@@ -6,83 +6,14 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use pictor::api::provider::Provider;
-use pictor::connection::Overrides;
-use pictor::library::{ImageRecord, Library, LibraryPaths};
-use pictor::secrets::{MemoryStore, SecretStore, Secrets};
-use pictor::settings::LanguageChoice;
-use pictor::ui::app::{AppDeps, PictorApp};
-use pictor::ui::dialogs::ScriptedDialogs;
-
-struct World {
-    runtime: tokio::runtime::Runtime,
-    library: Arc<Library>,
-    dialogs: Arc<ScriptedDialogs>,
-    _dir: tempfile::TempDir,
-}
+use pictor::library::ImageRecord;
+use pictor::ui::app::PictorApp;
+use support::window::{step_until, studio, window};
 
 /// The harness window, in points.
 const WINDOW: egui::Vec2 = egui::vec2(1400.0, 900.0);
-
-fn world(count: usize) -> World {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let library = Arc::new(Library::open(LibraryPaths::in_dir(&dir.path().join("library"))).unwrap());
-    support::populate(&library, count);
-    World {
-        runtime,
-        library,
-        dialogs: Arc::new(ScriptedDialogs::default()),
-        _dir: dir,
-    }
-}
-
-/// The app on `world` (fonts installed by `PictorApp::new`, as in the real window), in
-/// English, with its gallery loaded.
-fn harness(world: &World) -> Harness<'static, PictorApp> {
-    let deps = AppDeps {
-        secrets: Secrets::with_store(Some(Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>)),
-        library: Arc::clone(&world.library),
-        runtime: world.runtime.handle().clone(),
-        overrides: Overrides {
-            provider: Some(Provider::Demo),
-            base_url: None,
-            allow_insecure_http: false,
-        },
-        demo_base_url: "http://127.0.0.1:9".into(),
-        dialogs: world.dialogs.clone(),
-    };
-    let mut harness = Harness::builder()
-        .with_size(WINDOW)
-        .build_eframe(move |cc| PictorApp::new(cc, deps));
-    harness.state_mut().set_language(LanguageChoice::English);
-    step_until(&mut harness, "gallery loaded", |app| {
-        !app.gallery_loading() && !app.gallery_records().is_empty()
-    });
-    harness
-}
-
-fn step_until(harness: &mut Harness<'_, PictorApp>, what: &str, done: impl Fn(&PictorApp) -> bool) {
-    let started = Instant::now();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out waiting for: {what}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.step();
-}
 
 /// Ctrl+clicks each record's cell (adds it to the selection without opening it).
 fn select(harness: &mut Harness<'_, PictorApp>, records: &[ImageRecord]) {
@@ -191,8 +122,8 @@ fn drag(harness: &mut Harness<'_, PictorApp>, from: egui::Pos2, to: egui::Pos2) 
 
 #[test]
 fn c_compares_two_images_with_one_zoom_and_pan_and_escape_closes() {
-    let world = world(6);
-    let mut harness = harness(&world);
+    let world = studio(6);
+    let mut harness = window(&world, WINDOW);
     let records: Vec<_> = harness.state().gallery_records().to_vec();
     select(&mut harness, &records[..2]);
     harness.key_press(egui::Key::C);
@@ -251,8 +182,8 @@ fn c_compares_two_images_with_one_zoom_and_pan_and_escape_closes() {
 
 #[test]
 fn with_two_images_the_wipe_divider_moves_and_space_flips_a_and_b() {
-    let world = world(4);
-    let mut harness = harness(&world);
+    let world = studio(4);
+    let mut harness = window(&world, WINDOW);
     let records: Vec<_> = harness.state().gallery_records().to_vec();
     select(&mut harness, &records[1..3]);
     harness.key_press(egui::Key::C);
@@ -304,8 +235,8 @@ fn with_two_images_the_wipe_divider_moves_and_space_flips_a_and_b() {
 
 #[test]
 fn c_with_one_or_five_selected_explains_and_opens_nothing() {
-    let world = world(6);
-    let mut harness = harness(&world);
+    let world = studio(6);
+    let mut harness = window(&world, WINDOW);
     let records: Vec<_> = harness.state().gallery_records().to_vec();
     select(&mut harness, &records[..1]);
     assert!(harness.get_by_label("Compare (C)").accesskit_node().is_disabled());
@@ -326,8 +257,8 @@ fn c_with_one_or_five_selected_explains_and_opens_nothing() {
 
 #[test]
 fn the_toolbar_opens_three_side_by_side_and_the_context_menu_four_in_a_grid() {
-    let world = world(6);
-    let mut harness = harness(&world);
+    let world = studio(6);
+    let mut harness = window(&world, WINDOW);
     let records: Vec<_> = harness.state().gallery_records().to_vec();
     select(&mut harness, &records[..3]);
     let button = harness.get_by_label("Compare (C)");

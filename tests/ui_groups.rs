@@ -6,45 +6,21 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use pictor::api::provider::Provider;
-use pictor::connection::Overrides;
-use pictor::library::{ImageRecord, Library, LibraryPaths, Query};
+use pictor::library::{ImageRecord, Query};
 use pictor::metadata::ImageMeta;
-use pictor::secrets::{MemoryStore, SecretStore, Secrets};
-use pictor::settings::LanguageChoice;
-use pictor::ui::app::{AppDeps, PictorApp};
-use pictor::ui::dialogs::ScriptedDialogs;
+use pictor::ui::app::PictorApp;
 use pictor::ui::gallery::DraggedImages;
+use support::window::{Studio, step_until, studio, window};
 
-struct World {
-    runtime: tokio::runtime::Runtime,
-    library: Arc<Library>,
-    _dir: tempfile::TempDir,
-}
-
-fn world() -> World {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let library = Arc::new(Library::open(LibraryPaths::in_dir(&dir.path().join("library"))).unwrap());
-    World {
-        runtime,
-        library,
-        _dir: dir,
-    }
+fn world() -> Studio {
+    studio(0)
 }
 
 /// Stores a `width` × `height` image with `prompt`, `seconds` after a fixed start (the
 /// gallery lists the newest first), in run `batch`.
-fn store(world: &World, prompt: &str, (width, height): (u32, u32), seconds: i64, batch: Option<&str>) -> ImageRecord {
+fn store(world: &Studio, prompt: &str, (width, height): (u32, u32), seconds: i64, batch: Option<&str>) -> ImageRecord {
     let meta = ImageMeta {
         prompt: prompt.into(),
         model: "qwen-image".into(),
@@ -57,41 +33,13 @@ fn store(world: &World, prompt: &str, (width, height): (u32, u32), seconds: i64,
     pictor::generate::store_blocking(&world.library, &png, &meta).unwrap()
 }
 
-fn harness(world: &World, images: usize) -> Harness<'static, PictorApp> {
-    let deps = AppDeps {
-        secrets: Secrets::with_store(Some(Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>)),
-        library: Arc::clone(&world.library),
-        runtime: world.runtime.handle().clone(),
-        overrides: Overrides {
-            provider: Some(Provider::Demo),
-            base_url: None,
-            allow_insecure_http: false,
-        },
-        demo_base_url: "http://127.0.0.1:9".into(),
-        dialogs: Arc::new(ScriptedDialogs::default()),
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| PictorApp::new(cc, deps));
-    harness.state_mut().set_language(LanguageChoice::English);
+fn harness(world: &Studio, images: usize) -> Harness<'static, PictorApp> {
+    let mut harness = window(world, egui::vec2(1400.0, 900.0));
     step_until(&mut harness, "gallery loaded", |app| {
         !app.gallery_loading() && app.gallery_records().len() == images
     });
     harness.run_steps(2);
     harness
-}
-
-fn step_until(harness: &mut Harness<'_, PictorApp>, what: &str, done: impl Fn(&PictorApp) -> bool) {
-    let started = Instant::now();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out waiting for: {what}"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.step();
 }
 
 fn rect_of(harness: &Harness<'_, PictorApp>, label: &str) -> egui::Rect {
@@ -122,7 +70,7 @@ fn cells_keep_their_images_aspect_ratio() {
 }
 
 /// Two single images around a run of four (the newest of the run first).
-fn world_with_a_run() -> (World, Vec<ImageRecord>) {
+fn world_with_a_run() -> (Studio, Vec<ImageRecord>) {
     let world = world();
     store(&world, "an older single image", (64, 64), 1, None);
     let mut run: Vec<ImageRecord> = (1..=4)
