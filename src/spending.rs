@@ -6,7 +6,9 @@ use serde::Serialize;
 use time::{Date, UtcOffset};
 
 use crate::clock::at_offset;
-use crate::library::SpendEntry;
+use crate::error::Result;
+use crate::library::{Library, SpendEntry};
+use crate::metadata::ImageMeta;
 use crate::pricing::PriceBook;
 
 /// Days in the spend chart.
@@ -152,6 +154,49 @@ pub fn summarize(
         .by_model
         .sort_by(|a, b| b.images.cmp(&a.images).then(a.model.cmp(&b.model)));
     summary
+}
+
+/// One board's generated images and what they cost at the book's prices.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BoardSpend {
+    /// The board's name.
+    pub name: String,
+    /// Its generated images (trashed ones too: they were paid for).
+    pub images: u32,
+    /// Their price.
+    pub amount: f64,
+}
+
+/// What the cost views show (the window's cost window, `pictor cost`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpendReport {
+    /// The user's price book (the built-in one when there is none).
+    pub book: PriceBook,
+    /// The spend of the provider in force.
+    pub summary: SpendSummary,
+    /// Every board, by name.
+    pub boards: Vec<BoardSpend>,
+}
+
+/// Reads the user's price book and prices the ledger (from [`window_start`] on, in local
+/// time) and every board with it, for `provider_in_force`. An unreadable price file is
+/// an error and is left as it is.
+pub fn read_report(library: &Library, provider_in_force: &str) -> Result<SpendReport> {
+    let book = PriceBook::load(&library.paths().data_dir)?;
+    let now = ImageMeta::now_ms();
+    let offset = crate::clock::local_offset();
+    let entries = library.spend_since(window_start(now, offset))?;
+    let summary = summarize(&entries, &book, provider_in_force, now, offset);
+    let mut boards = Vec::new();
+    for board in library.boards()? {
+        let models = library.board_models(board.id)?;
+        boards.push(BoardSpend {
+            images: models.iter().map(|(_, images)| images).sum(),
+            amount: board_cost(&models, &book),
+            name: board.name,
+        });
+    }
+    Ok(SpendReport { book, summary, boards })
 }
 
 /// What a board's generated images cost (images per model priced with `book`).

@@ -6,9 +6,8 @@ use serde::Serialize;
 use super::{open_library, print_json};
 use crate::api::provider::Provider;
 use crate::error::Result;
-use crate::metadata::ImageMeta;
-use crate::pricing::{Currency, PriceBook};
-use crate::spending::{SpendSummary, board_cost, summarize, window_start};
+use crate::pricing::Currency;
+use crate::spending::{BoardSpend, SpendReport, SpendSummary, read_report};
 
 /// The whole answer, as `--json` prints it.
 #[derive(Debug, Serialize)]
@@ -18,34 +17,13 @@ struct CostJson {
     monthly_budget: Option<f64>,
     #[serde(flatten)]
     summary: SpendSummary,
-    boards: Vec<BoardCostJson>,
-}
-
-/// One board's generated images and their price.
-#[derive(Debug, Serialize)]
-struct BoardCostJson {
-    name: String,
-    images: u32,
-    amount: f64,
+    boards: Vec<BoardSpend>,
 }
 
 /// Prints the spend for `provider`'s kind (the demo's is kept apart); returns the exit code.
 pub(super) fn cost(provider: Provider, json: bool) -> Result<i32> {
     let library = open_library()?;
-    let book = PriceBook::load(&library.paths().data_dir)?;
-    let now = ImageMeta::now_ms();
-    let offset = crate::clock::local_offset();
-    let entries = library.spend_since(window_start(now, offset))?;
-    let summary = summarize(&entries, &book, provider.name(), now, offset);
-    let mut boards = Vec::new();
-    for board in library.boards()? {
-        let models = library.board_models(board.id)?;
-        boards.push(BoardCostJson {
-            images: models.iter().map(|(_, images)| images).sum(),
-            amount: board_cost(&models, &book),
-            name: board.name,
-        });
-    }
+    let SpendReport { book, summary, boards } = read_report(&library, provider.name())?;
     if json {
         print_json(&CostJson {
             currency: book.currency,

@@ -373,7 +373,7 @@ pub enum AppEvent {
     /// The models known to the library (for the filter).
     Models(Result<Vec<String>, Error>),
     /// The price book and the spend were read (for the cost meter).
-    Spend(Result<(crate::pricing::PriceBook, crate::ui::spend_ui::SpendView), Error>),
+    Spend(Result<crate::spending::SpendReport, Error>),
     /// The boards were read (for the sidebar).
     Boards(Result<Vec<crate::library::Board>, Error>),
     /// The prompt library was read (for the picker and the save window).

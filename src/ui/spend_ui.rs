@@ -7,15 +7,15 @@ use egui_plot::{Bar, BarChart, Plot};
 use rust_i18n::t;
 
 use crate::pricing::{Currency, PriceBook};
-use crate::spending::SpendSummary;
+use crate::spending::{BoardSpend, SpendSummary};
 
 /// What the cost window shows, read on a worker.
 #[derive(Clone, Debug, Default)]
 pub struct SpendView {
     /// Today, this month, the chart, per model.
     pub summary: SpendSummary,
-    /// Each board's name, generated images and their price.
-    pub boards: Vec<(String, u32, f64)>,
+    /// Each board's generated images and their price.
+    pub boards: Vec<BoardSpend>,
 }
 
 /// Which page of the cost window is open.
@@ -166,10 +166,10 @@ fn spend_page_ui(ui: &mut egui::Ui, view: Option<&SpendView>, book: &PriceBook, 
             .num_columns(3)
             .striped(true)
             .show(ui, |ui| {
-                for (name, images, amount) in &view.boards {
-                    ui.label(name);
-                    ui.label(t!("cost.images", locale = locale, count = images));
-                    ui.label(book.format(*amount));
+                for board in &view.boards {
+                    ui.label(&board.name);
+                    ui.label(t!("cost.images", locale = locale, count = board.images));
+                    ui.label(book.format(board.amount));
                     ui.end_row();
                 }
             });

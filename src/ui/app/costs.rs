@@ -6,10 +6,7 @@ use std::sync::Arc;
 use rust_i18n::t;
 
 use super::PictorApp;
-use crate::library::Library;
-use crate::metadata::ImageMeta;
-use crate::pricing::PriceBook;
-use crate::spending::{board_cost, summarize, window_start};
+use crate::spending::{SpendReport, read_report};
 use crate::ui::background::{AppEvent, TaskKind, TaskOutcome};
 use crate::ui::spend_ui::{CostAction, SpendView, cost_window_ui};
 
@@ -19,15 +16,18 @@ impl PictorApp {
         let library = Arc::clone(&self.library);
         let provider = self.provider().name().to_owned();
         self.background
-            .spawn(move || AppEvent::Spend(read_spend(&library, &provider)));
+            .spawn(move || AppEvent::Spend(read_report(&library, &provider)));
     }
 
     /// The price book and spend arrived (or the user's price file is unreadable).
-    pub(super) fn receive_spend(&mut self, spend: crate::Result<(PriceBook, SpendView)>) {
+    pub(super) fn receive_spend(&mut self, spend: crate::Result<SpendReport>) {
         match spend {
-            Ok((book, view)) => {
-                self.price_book = book;
-                self.spend = Some(view);
+            Ok(report) => {
+                self.price_book = report.book;
+                self.spend = Some(SpendView {
+                    summary: report.summary,
+                    boards: report.boards,
+                });
             }
             Err(err) => {
                 // The built-in prices stand in; the user's file is left as it is.
@@ -100,20 +100,4 @@ impl PictorApp {
             }
         }
     }
-}
-
-/// The user's price book and the spend of the provider in force, priced with it.
-fn read_spend(library: &Library, provider: &str) -> crate::Result<(PriceBook, SpendView)> {
-    let book = PriceBook::load(&library.paths().data_dir)?;
-    let now = ImageMeta::now_ms();
-    let offset = crate::clock::local_offset();
-    let entries = library.spend_since(window_start(now, offset))?;
-    let summary = summarize(&entries, &book, provider, now, offset);
-    let mut boards = Vec::new();
-    for board in library.boards()? {
-        let models = library.board_models(board.id)?;
-        let images = models.iter().map(|(_, images)| images).sum();
-        boards.push((board.name, images, board_cost(&models, &book)));
-    }
-    Ok((book, SpendView { summary, boards }))
 }
