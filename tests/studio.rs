@@ -31,6 +31,14 @@ fn ids(output: &std::process::Output) -> Vec<String> {
         .collect()
 }
 
+/// Generates three images with the demo into the library at `data_dir`; their ids,
+/// newest first.
+fn three_demo_images(data_dir: &Path) -> Vec<String> {
+    let args = support::demo_generate_args("灯笼", 3);
+    ok(&pictor(data_dir, &args.iter().map(String::as_str).collect::<Vec<_>>()));
+    ids(&pictor(data_dir, &["list", "--json"]))
+}
+
 fn ok(output: &std::process::Output) -> String {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -39,12 +47,7 @@ fn ok(output: &std::process::Output) -> String {
 #[test]
 fn the_command_line_keeps_boards_and_lists_exports_and_filters_by_them() {
     let dir = tempfile::tempdir().unwrap();
-    let args = support::demo_generate_args("灯笼", 3);
-    ok(&pictor(
-        dir.path(),
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
-    let all = ids(&pictor(dir.path(), &["list", "--json"]));
+    let all = three_demo_images(dir.path());
     let (newest, middle, oldest) = (&all[0], &all[1], &all[2]);
 
     ok(&pictor(dir.path(), &["board", "add", "Keepers", &newest[..12], oldest]));
@@ -109,12 +112,7 @@ fn the_command_line_keeps_boards_and_lists_exports_and_filters_by_them() {
 #[test]
 fn the_cost_command_prices_what_the_demo_delivered_and_keeps_it_apart_from_real_spend() {
     let dir = tempfile::tempdir().unwrap();
-    let args = support::demo_generate_args("灯笼", 3);
-    ok(&pictor(
-        dir.path(),
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
-    let all = ids(&pictor(dir.path(), &["list", "--json"]));
+    let all = three_demo_images(dir.path());
     ok(&pictor(dir.path(), &["board", "add", "Keepers", &all[0]]));
 
     let demo = support::complete_json_lines(&pictor(dir.path(), &["--provider", "demo", "cost", "--json"]).stdout);

@@ -60,6 +60,21 @@ fn type_prompt(harness: &mut egui_kittest::Harness<'_, pictor::ui::app::PictorAp
     harness.step();
 }
 
+/// The ids of the images on `board`, as the library lists them.
+fn ids_on_board(studio: &support::window::Studio, board: i64) -> Vec<String> {
+    let query = pictor::library::Query {
+        board: Some(board),
+        ..pictor::library::Query::default()
+    };
+    studio
+        .library
+        .query(&query)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
 fn all_done(app: &pictor::ui::app::PictorApp) -> bool {
     !app.job_cards().is_empty() && app.job_cards().iter().all(|card| !card.is_active())
 }
@@ -247,17 +262,7 @@ fn the_keeper_goes_on_a_board_with_five_stars_from_the_viewer() {
     );
     let stored = studio.library.get(&record.id).unwrap().unwrap();
     assert_eq!(stored.rating, 5);
-    let on_board = studio
-        .library
-        .query(&pictor::library::Query {
-            board: Some(board.id),
-            ..pictor::library::Query::default()
-        })
-        .unwrap();
-    assert_eq!(
-        on_board.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        [record.id.as_str()]
-    );
+    assert_eq!(ids_on_board(&studio, board.id), std::slice::from_ref(&record.id));
 }
 
 #[test]
@@ -279,17 +284,7 @@ fn dropping_a_cell_on_a_board_puts_its_image_there() {
     harness.drop_at(to);
     harness.step();
     wait_for_label(&mut harness, "Keepers  ·  1");
-    let on_board = studio
-        .library
-        .query(&pictor::library::Query {
-            board: Some(board.id),
-            ..pictor::library::Query::default()
-        })
-        .unwrap();
-    assert_eq!(
-        on_board.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        [record.id.as_str()]
-    );
+    assert_eq!(ids_on_board(&studio, board.id), std::slice::from_ref(&record.id));
     assert!(harness.state().selection().is_empty(), "a drag selects nothing");
 }
 
