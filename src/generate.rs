@@ -566,6 +566,13 @@ pub fn open_library(paths: crate::library::LibraryPaths) -> Result<Library> {
     Library::open_with(paths, &read_sound_image)
 }
 
+/// Starts opening the library at `paths` on a thread of its own, with the same recovery
+/// as [`open_library`], and returns at once (see [`Library::open_in_background`]): the
+/// window draws its first frame while the library opens.
+pub fn open_library_in_background(paths: crate::library::LibraryPaths) -> Library {
+    Library::open_in_background(paths, &read_sound_image)
+}
+
 /// The embedded metadata and pixel size of an image whose every pixel decodes.
 fn read_sound_image(bytes: &[u8]) -> Option<(ImageMeta, u32, u32)> {
     let found = imaging::read_meta_and_size(bytes)?;

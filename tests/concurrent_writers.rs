@@ -85,7 +85,7 @@ fn processes_and_the_window_write_together_without_losing_a_row() {
     assert_eq!(ids.len(), reported, "two images got the same id");
     assert_eq!(library.count(&Query::default()).unwrap(), expected, "rows were lost");
     assert_eq!(
-        *library.recovery_report(),
+        library.recovery_report().unwrap(),
         Default::default(),
         "a clean run left debris"
     );

@@ -239,8 +239,8 @@ fn sigkilled_writers_never_lose_or_corrupt_an_image() {
             // Open (and recover) while the others keep writing: must never see an insert in
             // progress as debris, and every row must have its whole file.
             let library = pictor::generate::open_library(LibraryPaths::in_dir(dir.path())).unwrap();
-            own_temp += library.recovery_report().temp_files_removed;
-            own_orphans += library.recovery_report().orphans_restored;
+            own_temp += library.recovery_report().unwrap().temp_files_removed;
+            own_orphans += library.recovery_report().unwrap().orphans_restored;
             check_rows(&library, &mut verified);
         }
     }
@@ -261,7 +261,7 @@ fn sigkilled_writers_never_lose_or_corrupt_an_image() {
             .count();
 
     let library = pictor::generate::open_library(LibraryPaths::in_dir(dir.path())).unwrap();
-    let report = *library.recovery_report();
+    let report = library.recovery_report().unwrap();
     own_temp += report.temp_files_removed;
     own_orphans += report.orphans_restored;
     let rows = check_rows(&library, &mut verified);

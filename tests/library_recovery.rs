@@ -33,8 +33,8 @@ fn leftover_temp_files_are_removed() {
 
     let library = reopen(dir.path());
     assert_eq!(
-        library.recovery_report(),
-        &RecoveryReport {
+        library.recovery_report().unwrap(),
+        RecoveryReport {
             temp_files_removed: 2,
             orphans_restored: 0,
             unreadable_moved: 0,
@@ -71,7 +71,7 @@ fn orphan_file_is_restored_with_the_reader() {
         Some((embedded.clone(), 1328, 928))
     };
     let library = Library::open_with(LibraryPaths::in_dir(dir.path()), &reader).unwrap();
-    assert_eq!(library.recovery_report().orphans_restored, 1);
+    assert_eq!(library.recovery_report().unwrap().orphans_restored, 1);
 
     let record = library.get(&id).unwrap().unwrap();
     assert_eq!(record.meta, embedded);
@@ -86,7 +86,7 @@ fn orphan_file_is_restored_with_the_reader() {
 
     // Restored once: the next open finds nothing to do.
     drop(library);
-    assert_eq!(reopen(dir.path()).recovery_report(), &RecoveryReport::default());
+    assert_eq!(reopen(dir.path()).recovery_report().unwrap(), RecoveryReport::default());
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn default_open_restores_orphans_with_their_png_size() {
     drop(raw);
 
     let library = reopen(dir.path());
-    assert_eq!(library.recovery_report().orphans_restored, 1);
+    assert_eq!(library.recovery_report().unwrap().orphans_restored, 1);
     let restored = library.get(&record.id).unwrap().unwrap();
     assert_eq!((restored.width, restored.height), (64, 48));
     assert_eq!(
@@ -121,7 +121,7 @@ fn files_not_named_like_library_images_are_not_restored() {
     fs::write(month.join("holiday.png"), png_bytes(1, 1)).unwrap();
     fs::write(month.join(format!("{}.gif", ulid::Ulid::new())), b"GIF89a").unwrap();
     let library = reopen(dir.path());
-    assert_eq!(library.recovery_report().orphans_restored, 0);
+    assert_eq!(library.recovery_report().unwrap().orphans_restored, 0);
     assert_eq!(library.count(&Query::default()).unwrap(), 0);
     assert!(month.join("holiday.png").exists());
 }
@@ -138,7 +138,7 @@ fn vanished_file_is_flagged_missing_and_can_be_removed() {
     drop(library);
 
     let library = reopen(dir.path());
-    assert_eq!(library.recovery_report().missing_files, 2);
+    assert_eq!(library.recovery_report().unwrap().missing_files, 2);
     assert!(library.get(&gone.id).unwrap().unwrap().missing);
     assert!(!library.get(&kept.id).unwrap().unwrap().missing);
     assert_eq!(library.count(&Query::default()).unwrap(), 3, "missing rows stay listed");
@@ -147,7 +147,7 @@ fn vanished_file_is_flagged_missing_and_can_be_removed() {
     fs::write(library.image_path(&back), back_bytes).unwrap();
     drop(library);
     let library = reopen(dir.path());
-    assert_eq!(library.recovery_report().missing_files, 1);
+    assert_eq!(library.recovery_report().unwrap().missing_files, 1);
     assert!(!library.get(&back.id).unwrap().unwrap().missing);
 
     assert_eq!(library.remove_missing().unwrap(), 1);
@@ -190,7 +190,12 @@ fn concurrent_writers_lose_nothing() {
             .name("opener".into())
             .spawn(move || {
                 (0..10)
-                    .map(|_| *Library::open(LibraryPaths::in_dir(&root)).unwrap().recovery_report())
+                    .map(|_| {
+                        Library::open(LibraryPaths::in_dir(&root))
+                            .unwrap()
+                            .recovery_report()
+                            .unwrap()
+                    })
                     .collect::<Vec<_>>()
             })
             .unwrap()
@@ -209,7 +214,7 @@ fn concurrent_writers_lose_nothing() {
     ids.dedup();
     assert_eq!(ids.len(), WRITERS * PER_WRITER);
     let library = reopen(&root);
-    assert_eq!(library.recovery_report(), &RecoveryReport::default());
+    assert_eq!(library.recovery_report().unwrap(), RecoveryReport::default());
     assert_eq!(library.count(&Query::default()).unwrap(), WRITERS * PER_WRITER);
     let search = Query {
         search: "山水".into(),
@@ -270,7 +275,7 @@ fn an_orphan_whose_pixels_do_not_decode_is_moved_aside_not_restored() {
     fs::write(&sound, &whole).unwrap();
 
     let library = pictor::generate::open_library(LibraryPaths::in_dir(dir.path())).unwrap();
-    let report = library.recovery_report();
+    let report = library.recovery_report().unwrap();
     assert_eq!((report.orphans_restored, report.unreadable_moved), (1, 1), "{report:?}");
     assert!(!corrupt.exists(), "the unreadable orphan left images/");
     let aside = dir.path().join("unreadable").join(corrupt.file_name().unwrap());

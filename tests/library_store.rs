@@ -45,7 +45,7 @@ fn insert_get_and_query_round_trip_with_chinese() {
     // A second handle on the same folder sees the same row.
     let reopened = Library::open(LibraryPaths::in_dir(dir.path())).unwrap();
     assert_eq!(reopened.query(&Query::default()).unwrap().len(), 1);
-    assert_eq!(reopened.recovery_report(), library.recovery_report());
+    assert_eq!(reopened.recovery_report().unwrap(), library.recovery_report().unwrap());
 }
 
 #[test]
@@ -213,7 +213,7 @@ fn trash_restore_and_empty_trash_removes_files() {
 
     // The deleted image does not come back as an orphan.
     let reopened = Library::open(LibraryPaths::in_dir(dir.path())).unwrap();
-    assert_eq!(reopened.recovery_report().orphans_restored, 0);
+    assert_eq!(reopened.recovery_report().unwrap().orphans_restored, 0);
     assert_eq!(reopened.count(&Query::default()).unwrap(), 2);
 }
 
@@ -534,7 +534,7 @@ fn a_failed_check_leaves_no_row_and_no_file_even_for_a_recovery_waiting_on_the_l
             waiting = Some(
                 std::thread::Builder::new()
                     .name("second-process".into())
-                    .spawn(move || *Library::open(paths).unwrap().recovery_report())
+                    .spawn(move || Library::open(paths).unwrap().recovery_report().unwrap())
                     .unwrap(),
             );
             std::thread::sleep(std::time::Duration::from_millis(300));
@@ -572,7 +572,7 @@ fn a_panicking_check_leaves_the_library_usable_and_nothing_behind() {
     insert_prompt(&library, "after the panic", 0);
     let other = Library::open(LibraryPaths::in_dir(dir.path())).unwrap();
     assert_eq!(other.count(&Query::default()).unwrap(), 1);
-    assert_eq!(other.recovery_report().orphans_restored, 0);
+    assert_eq!(other.recovery_report().unwrap().orphans_restored, 0);
 }
 
 #[test]

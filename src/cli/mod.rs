@@ -828,7 +828,7 @@ fn models(args: &ModelsArgs) -> Result<i32> {
 /// missing or does not decode.
 fn check(args: &CheckArgs) -> Result<i32> {
     let library = open_library()?;
-    let report = *library.recovery_report();
+    let report = library.recovery_report()?;
     let mut rebuilt = 0;
     let mut failed = 0;
     for trash in [false, true] {

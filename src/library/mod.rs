@@ -36,12 +36,12 @@ mod tasks;
 mod scale_tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::metadata::ImageMeta;
 use crate::sync::lock;
 
@@ -65,15 +65,30 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// lost row; `None` when the file is unreadable, and recovery deletes it.
 pub type MetadataReader<'a> = &'a dyn Fn(&[u8]) -> Option<(ImageMeta, u32, u32)>;
 
-/// An open library. `Send + Sync`: share it through an `Arc`.
+/// A library: its paths and, once opened, its two database connections.
+///
+/// [`Library::open`] and [`Library::open_with`] return it open.
+/// [`Library::open_in_background`] returns at once and opens it on its own thread; every
+/// method that needs the database then waits for that open to finish (so call them off
+/// the UI thread, as everything in the window does) and returns its error if it failed.
+/// `Send + Sync`: share it through an `Arc`.
 pub struct Library {
     paths: LibraryPaths,
+    /// Set once, when the open finished (successfully or not).
+    state: Arc<OnceLock<std::result::Result<Open, Error>>>,
+}
+
+/// The open half of a [`Library`].
+struct Open {
     /// The connection all writes go through (one write transaction at a time per process).
     writer: Mutex<Connection>,
     /// A second connection for queries, so reads never wait behind an insert's file write.
     reader: Mutex<Connection>,
     recovery: RecoveryReport,
 }
+
+/// Reads image files for recovery on the library's own opening thread.
+pub type StaticMetadataReader = &'static (dyn Fn(&[u8]) -> Option<(ImageMeta, u32, u32)> + Sync);
 
 impl Library {
     /// Opens (creating when needed) the library at `paths` and runs recovery with
@@ -88,26 +103,69 @@ impl Library {
     /// database (WAL, busy timeout, foreign keys, `synchronous=NORMAL`), migrates the schema
     /// and runs recovery, using `reader` to rebuild the rows of orphaned image files.
     pub fn open_with(paths: LibraryPaths, reader: MetadataReader<'_>) -> Result<Self> {
-        for dir in [&paths.data_dir, &paths.images_dir(), &paths.thumbs_dir] {
-            std::fs::create_dir_all(dir)
-                .map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
-        }
-        let database = paths.database_file();
-        let mut writer = open_connection(&database)?;
-        schema::migrate(&mut writer)?;
-        let recovery = recovery::recover(&mut writer, &paths, reader)?;
-        let reader_connection = open_connection(&database)?;
+        let open = Open::at(&paths, reader)?;
         Ok(Self {
             paths,
-            writer: Mutex::new(writer),
-            reader: Mutex::new(reader_connection),
-            recovery,
+            state: Arc::new(OnceLock::from(Ok(open))),
         })
     }
 
-    /// What recovery found and repaired when this library was opened.
-    pub fn recovery_report(&self) -> &RecoveryReport {
-        &self.recovery
+    /// Starts opening the library at `paths` (as [`Library::open_with`] does, recovery
+    /// included) on a thread of its own and returns at once. Until the open is done,
+    /// [`Library::is_opening`] is true and every database method waits for it.
+    pub fn open_in_background(paths: LibraryPaths, reader: StaticMetadataReader) -> Self {
+        let state = Arc::new(OnceLock::new());
+        let library = Self {
+            paths: paths.clone(),
+            state: Arc::clone(&state),
+        };
+        let open = move || {
+            // A panic while opening must not leave every waiter waiting for good.
+            let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Open::at(&paths, reader)))
+                .unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::Storage,
+                        "opening the library failed unexpectedly",
+                    ))
+                });
+            let _ = state.set(opened);
+        };
+        if let Err(err) = std::thread::Builder::new()
+            .name("pictor-library-open".into())
+            .spawn(open)
+        {
+            let _ = library.state.set(Err(Error::storage(
+                "cannot start the thread that opens the library",
+                err,
+            )));
+        }
+        library
+    }
+
+    /// Whether the library is still being opened (never blocks).
+    pub fn is_opening(&self) -> bool {
+        self.state.get().is_none()
+    }
+
+    /// Why the library could not be opened, once that is known (never blocks).
+    pub fn open_error(&self) -> Option<&Error> {
+        self.state.get().and_then(|state| state.as_ref().err())
+    }
+
+    /// Waits until the library is open; its error if it could not be opened.
+    pub fn wait_until_open(&self) -> Result<()> {
+        self.opened().map(|_| ())
+    }
+
+    /// What recovery found and repaired when this library was opened (waits for the
+    /// open; fails if the library could not be opened).
+    pub fn recovery_report(&self) -> Result<RecoveryReport> {
+        Ok(self.opened()?.recovery)
+    }
+
+    /// The open connections, once the open is done.
+    fn opened(&self) -> Result<&Open> {
+        self.state.wait().as_ref().map_err(Clone::clone)
     }
 
     /// Where this library lives.
@@ -129,7 +187,7 @@ impl Library {
     /// Runs `work` in one `BEGIN IMMEDIATE` transaction, committed when it succeeds and
     /// rolled back when it fails.
     fn write<T>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = lock(&self.writer);
+        let mut conn = lock(&self.opened()?.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = work(&tx)?;
         tx.commit()?;
@@ -138,7 +196,7 @@ impl Library {
 
     /// Runs read-only `work` on the query connection.
     fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        work(&lock(&self.reader))
+        work(&lock(&self.opened()?.reader))
     }
 }
 
@@ -146,8 +204,28 @@ impl std::fmt::Debug for Library {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Library")
             .field("paths", &self.paths)
-            .field("recovery", &self.recovery)
+            .field("opening", &self.is_opening())
             .finish_non_exhaustive()
+    }
+}
+
+impl Open {
+    /// Creates the folders, opens both connections, migrates and recovers.
+    fn at(paths: &LibraryPaths, reader: MetadataReader<'_>) -> Result<Self> {
+        for dir in [&paths.data_dir, &paths.images_dir(), &paths.thumbs_dir] {
+            std::fs::create_dir_all(dir)
+                .map_err(|err| Error::storage(format!("could not create folder {}", dir.display()), err))?;
+        }
+        let database = paths.database_file();
+        let mut writer = open_connection(&database)?;
+        schema::migrate(&mut writer)?;
+        let recovery = recovery::recover(&mut writer, paths, reader)?;
+        let reader_connection = open_connection(&database)?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader_connection),
+            recovery,
+        })
     }
 }
 
@@ -208,7 +286,7 @@ mod tests {
         assert!(library.paths().database_file().is_file());
         assert!(library.paths().images_dir().is_dir());
         assert!(library.paths().thumbs_dir.is_dir());
-        assert_eq!(library.recovery_report(), &RecoveryReport::default());
+        assert_eq!(library.recovery_report().unwrap(), RecoveryReport::default());
         assert_eq!(library.thumbnail_path("ABC"), dir.path().join("lib/thumbs/ABC.jpg"));
     }
 
@@ -230,5 +308,41 @@ mod tests {
         let err = Library::open(LibraryPaths::in_dir(&blocker)).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Storage);
         assert!(err.message.contains("not-a-folder"), "{}", err.message);
+    }
+
+    /// Another process holds the database's write lock, so opening (recovery needs it)
+    /// waits: the caller must not. It returns at once, says it is opening, and the open
+    /// completes when the lock goes.
+    #[test]
+    fn open_in_background_returns_while_the_database_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = LibraryPaths::in_dir(dir.path());
+        drop(Library::open(paths.clone()).unwrap());
+        let holder = Connection::open(paths.database_file()).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let started = std::time::Instant::now();
+        let library = Library::open_in_background(paths, &|_: &[u8]| None);
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(library.is_opening());
+        assert!(library.open_error().is_none());
+        holder.execute_batch("COMMIT").unwrap();
+        library.wait_until_open().unwrap();
+        assert!(!library.is_opening());
+        assert_eq!(library.count(&Query::default()).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_library_that_cannot_open_in_the_background_says_why_to_every_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("not-a-folder");
+        std::fs::write(&blocker, b"").unwrap();
+        let library = Library::open_in_background(LibraryPaths::in_dir(&blocker), &|_: &[u8]| None);
+        let err = library.wait_until_open().unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Storage);
+        assert!(!library.is_opening());
+        assert_eq!(library.open_error(), Some(&err));
+        assert_eq!(library.query(&Query::default()).unwrap_err(), err);
+        assert_eq!(library.recovery_report().unwrap_err(), err);
     }
 }

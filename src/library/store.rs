@@ -70,7 +70,7 @@ impl Library {
         let relative = files::relative_image_path(image.meta.created_ms, &id, extension);
         let absolute = files::resolve_relative(&self.paths.data_dir, &relative);
         let thumbnail = self.thumbnail_path(&id);
-        let conn = lock(&self.writer);
+        let conn = lock(&self.opened()?.writer);
         conn.execute_batch("BEGIN IMMEDIATE")?;
         // Until COMMIT, any way out (an error, a duplicate, or a panic in `check`) removes
         // the files and then rolls back, in that order, while the lock is still held.

@@ -306,6 +306,9 @@ pub enum AppEvent {
     },
     /// A key was saved (to the keyring or the session) or forgotten.
     KeySaved(Result<KeySource, Error>),
+    /// The library finished opening (in the background): what its recovery found, or
+    /// why it could not be opened.
+    LibraryOpened(Result<crate::library::RecoveryReport, Error>),
     /// A gallery query finished; `generation` tells stale answers apart.
     Gallery {
         /// Which query this answers.

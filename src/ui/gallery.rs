@@ -61,6 +61,8 @@ pub struct Gallery {
     drawn_at: Option<(f32, f32)>,
     /// The grid's scroll offset and visible height as last drawn.
     viewport: (f32, f32),
+    /// The first and last cell drawn last frame (for the debug log of scrolling).
+    shown_cells: Option<(usize, usize)>,
     /// What a drag out of the grid shows by the pointer: the first image and how many.
     pub(crate) drag: Option<(ImageRecord, usize)>,
     /// Images prepended since the running query started: an answer computed before they
@@ -307,6 +309,18 @@ impl Gallery {
     }
 }
 
+/// Logs (at debug level, target `pictor::gallery`) which cells the grid shows after a
+/// scroll: `scripts/window-perf.sh` reads it to know the scroll reached the last image.
+fn log_shown_cells(shown: Option<(usize, usize)>, (offset, height): (f32, f32), layout: &Layout) {
+    let Some((first, last)) = shown else { return };
+    let cells = layout.rows.last().map_or(0, |row| row.items.end);
+    tracing::debug!(
+        target: "pictor::gallery",
+        "the gallery shows cells {first}-{last} of {cells}, {offset:.0} px down {:.0} px, {height:.0} px high",
+        layout.height
+    );
+}
+
 /// Draws the grid (or the empty state); returns what the user did. `target_height` is
 /// the rows' target height (the thumbnail size setting).
 pub fn gallery_ui(
@@ -319,6 +333,14 @@ pub fn gallery_ui(
     locale: &str,
 ) -> Vec<GalleryAction> {
     let mut actions = Vec::new();
+    if let Some(error) = library.open_error() {
+        crate::ui::gallery_empty::library_unavailable_ui(ui, error, &library.paths().data_dir, locale);
+        return actions;
+    }
+    if gallery.records.is_empty() && (gallery.loading || library.is_opening()) {
+        crate::ui::gallery_empty::loading_placeholders_ui(ui, target_height, locale);
+        return actions;
+    }
     if gallery.records.is_empty() && !gallery.loading {
         if gallery.query == Query::default() {
             crate::ui::gallery_empty::empty_library_ui(ui, locale);
@@ -359,10 +381,15 @@ pub fn gallery_ui(
         }
     }
     let mut events = Vec::new();
+    let mut shown = None;
     let output = scroll_area.show_viewport(ui, |ui, viewport| {
         ui.set_height(layout.height);
         let origin = ui.max_rect().min;
         let visible = layout.visible_rows(viewport.min.y, viewport.max.y);
+        shown = layout.rows[visible.clone()]
+            .first()
+            .zip(layout.rows[visible.clone()].last())
+            .map(|(first, last)| (first.items.start, last.items.end.saturating_sub(1)));
         let gallery = &*gallery;
         for row in &layout.rows[visible] {
             let cells: Vec<(usize, egui::Rect)> = row
@@ -386,6 +413,10 @@ pub fn gallery_ui(
         }
     });
     gallery.viewport = (output.state.clamped_offset().y, output.inner_rect.height());
+    if shown != gallery.shown_cells {
+        gallery.shown_cells = shown;
+        log_shown_cells(shown, gallery.viewport, &layout);
+    }
     gallery.layout = Some((key, layout));
     for (item, output) in events {
         let records = gallery.items().get(item).map(GalleryItem::records).unwrap_or_default();

@@ -1,4 +1,5 @@
-//! The gallery of an empty library: a short welcome with the three first steps.
+//! What the gallery shows when it has no cells: the welcome of an empty library (three
+//! first steps), placeholders while the library opens, and why it could not be opened.
 
 use egui::{Color32, RichText, vec2};
 use rust_i18n::t;
@@ -43,6 +44,65 @@ pub fn empty_library_ui(ui: &mut egui::Ui, locale: &str) {
                     });
                     ui.add_space(8.0);
                 }
+            });
+    });
+}
+
+/// The aspect ratios of the placeholder cells: Qwen-Image's sizes, mixed.
+const PLACEHOLDER_ASPECTS: [f32; 10] = [1.0, 1.79, 0.56, 1.29, 0.77, 1.79, 1.0, 1.29, 0.56, 1.0];
+
+/// While the library opens and its first rows load: neutral cells in justified rows at
+/// `row_height`, the shape of the gallery to come, filling the visible area. Static (no
+/// spinner), so a slow disk costs no repaints.
+pub fn loading_placeholders_ui(ui: &mut egui::Ui, row_height: f32, locale: &str) {
+    let area = ui.available_rect_before_wrap();
+    let spacing = crate::ui::gallery::GAP;
+    let rows = ((area.height() / (row_height + spacing)).ceil() as usize).max(1);
+    let per_row = ((area.width() / (row_height + spacing)).ceil() as usize).max(1);
+    let aspects: Vec<f32> = PLACEHOLDER_ASPECTS
+        .iter()
+        .copied()
+        .cycle()
+        .take(rows * per_row + PLACEHOLDER_ASPECTS.len())
+        .collect();
+    let layout = crate::ui::justified::justify(&aspects, area.width(), row_height, spacing);
+    let painter = ui.painter_at(area);
+    let tone = ui.visuals().faint_bg_color;
+    for index in 0..aspects.len() {
+        let Some([left, top, width, height]) = layout.cell(index) else {
+            break;
+        };
+        if top > area.height() {
+            break;
+        }
+        let cell = egui::Rect::from_min_size(area.min + vec2(left, top), vec2(width, height));
+        painter.rect_filled(cell, f32::from(crate::ui::style::CARD_RADIUS), tone);
+    }
+    let label = t!("gallery.loading", locale = locale).into_owned();
+    ui.allocate_rect(area, egui::Sense::hover())
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, &label));
+}
+
+/// The gallery of a library that could not be opened: what happened and where.
+pub fn library_unavailable_ui(ui: &mut egui::Ui, error: &crate::Error, folder: &std::path::Path, locale: &str) {
+    ui.vertical_centered(|ui| {
+        ui.add_space((ui.available_height() * 0.18).max(24.0));
+        egui::Frame::new()
+            .fill(ui.visuals().faint_bg_color)
+            .corner_radius(6.0)
+            .inner_margin(24.0)
+            .show(ui, |ui| {
+                ui.set_max_width(520.0);
+                ui.label(
+                    RichText::new(t!("gallery.library_unavailable", locale = locale))
+                        .size(16.0)
+                        .strong()
+                        .color(ui.visuals().error_fg_color),
+                );
+                ui.add_space(8.0);
+                ui.label(error.user_message(locale));
+                ui.add_space(8.0);
+                ui.label(RichText::new(folder.display().to_string()).monospace().weak());
             });
     });
 }

@@ -67,7 +67,8 @@ fn run_window(overrides: Overrides) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|err| Error::config(format!("cannot start the async runtime: {err}")))?;
-    let library = Arc::new(crate::generate::open_library(LibraryPaths::from_env()?)?);
+    // Opened on its own thread: the first frame never waits for the library.
+    let library = Arc::new(crate::generate::open_library_in_background(LibraryPaths::from_env()?));
     let demo_base_url = start_demo_server(runtime.handle())?;
     let deps = AppDeps {
         secrets: Secrets::from_environment(),

@@ -174,6 +174,11 @@ impl ThumbnailCache {
         self.bytes
     }
 
+    /// Thumbnails asked for that have not arrived yet.
+    pub fn loading(&self) -> usize {
+        self.loading.len()
+    }
+
     /// Number of cached textures.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -45,8 +45,16 @@ pub fn studio(count: usize) -> Studio {
     }
 }
 
-/// The window on `studio`, in English, with the demo provider, `size` points large.
+/// The window on `studio`, in English, with the demo provider, `size` points large,
+/// once its gallery has loaded.
 pub fn window(studio: &Studio, size: egui::Vec2) -> Harness<'static, PictorApp> {
+    let mut harness = first_frames(studio, size);
+    step_until(&mut harness, "gallery loaded", |app| !app.gallery_loading());
+    harness
+}
+
+/// The same window right after its first frames, waiting for nothing.
+pub fn first_frames(studio: &Studio, size: egui::Vec2) -> Harness<'static, PictorApp> {
     let deps = AppDeps {
         secrets: Secrets::with_store(Some(Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>)),
         library: Arc::clone(&studio.library),
@@ -63,7 +71,7 @@ pub fn window(studio: &Studio, size: egui::Vec2) -> Harness<'static, PictorApp> 
         .with_size(size)
         .build_eframe(move |cc| PictorApp::new(cc, deps));
     harness.state_mut().set_language(LanguageChoice::English);
-    step_until(&mut harness, "gallery loaded", |app| !app.gallery_loading());
+    harness.step();
     harness
 }
 

@@ -100,6 +100,25 @@ impl PictorApp {
                     }
                 }
             },
+            AppEvent::LibraryOpened(opened) => match opened {
+                Ok(report) if report.missing_files > 0 => {
+                    let text = t!(
+                        "gallery.missing_notice",
+                        locale = self.locale(),
+                        count = report.missing_files
+                    )
+                    .into_owned();
+                    self.notice = Some(Notice {
+                        text,
+                        since: Instant::now(),
+                        offer_undo: false,
+                        offer_remove_missing: true,
+                    });
+                }
+                Ok(_) => {}
+                // The gallery shows it, with the library's folder.
+                Err(err) => tracing::error!(kind = %err.kind, "the library could not be opened: {}", err.message),
+            },
             AppEvent::Gallery { generation, records } => match records {
                 Ok(records) => self.gallery.receive(generation, records),
                 Err(err) => {

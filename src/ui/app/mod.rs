@@ -228,16 +228,9 @@ impl PictorApp {
         app.refresh_gallery();
         app.refresh_models();
         app.retry_pending_downloads();
-        let missing = app.library.recovery_report().missing_files;
-        if missing > 0 {
-            let text = t!("gallery.missing_notice", locale = app.locale(), count = missing).into_owned();
-            app.notice = Some(Notice {
-                text,
-                since: Instant::now(),
-                offer_undo: false,
-                offer_remove_missing: true,
-            });
-        }
+        let library = Arc::clone(&app.library);
+        app.background
+            .spawn(move || AppEvent::LibraryOpened(library.recovery_report()));
         app
     }
 
@@ -663,6 +656,12 @@ impl PictorApp {
     /// GPU bytes held by thumbnail textures, and how many textures.
     pub fn thumbnail_texture_stats(&self) -> (usize, usize) {
         (self.thumbnails.texture_bytes(), self.thumbnails.len())
+    }
+
+    /// Thumbnails the gallery asked for that have not arrived yet (0: every cell drawn
+    /// last frame had its picture, or its load failed).
+    pub fn thumbnails_loading(&self) -> usize {
+        self.thumbnails.loading()
     }
 
     /// The id of the image open in the viewer.
