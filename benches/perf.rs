@@ -1,5 +1,6 @@
 //! Criterion benchmarks for the performance budgets, each against its reference in the
-//! same run: ingest against the naive way (decode + Lanczos3 + PNG thumbnail), a UI frame
+//! same run: ingest against the plain way with the same outputs (one thread, the `image`
+//! crate's resize; see `support::plain_ingest`), a UI frame
 //! at 10,000 images against one at 100, opening and searching a 10,000-image library.
 //!
 //! `cargo bench --bench perf`. The budgets themselves are checked by
@@ -27,8 +28,13 @@ fn ingest(c: &mut Criterion) {
     group.bench_function("pictor_ingest_and_insert", |b| {
         b.iter(|| or_exit(pictor::generate::store_blocking(&library, &png, &meta), "ingest"));
     });
-    group.bench_function("naive_decode_lanczos3_png", |b| {
-        b.iter(|| support::naive_ingest(&png));
+    let plain_dir = or_exit(tempfile::tempdir(), "make a temp dir");
+    let plain_library = or_exit(
+        pictor::generate::open_library(LibraryPaths::in_dir(plain_dir.path())),
+        "open the plain library",
+    );
+    group.bench_function("plain_same_outputs_one_thread", |b| {
+        b.iter(|| support::plain_ingest(&plain_library, &png, &meta));
     });
     group.finish();
 }

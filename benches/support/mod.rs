@@ -15,7 +15,8 @@ use image::{DynamicImage, ImageEncoder, RgbImage};
 use pictor::api::provider::Provider;
 use pictor::connection::Overrides;
 use pictor::demo::DemoServer;
-use pictor::library::{Library, LibraryPaths, NewImage};
+use pictor::imaging::{self, DecodeLimits};
+use pictor::library::{Checked, ImageRecord, Library, LibraryPaths, NewImage};
 use pictor::metadata::ImageMeta;
 use pictor::secrets::{MemoryStore, SecretStore, Secrets};
 use pictor::ui::app::{AppDeps, PictorApp};
@@ -143,20 +144,40 @@ pub fn png_bytes(image: &RgbImage) -> Vec<u8> {
     out
 }
 
-/// The naive way to ingest: decode, Lanczos3 resize to the thumbnail size, PNG-encode it.
-pub fn naive_ingest(bytes: &[u8]) -> Vec<u8> {
-    let image = or_exit(image::load_from_memory(bytes), "naive decode");
-    let thumb = image.resize(
-        pictor::imaging::THUMBNAIL_SIDE,
-        pictor::imaging::THUMBNAIL_SIDE,
-        image::imageops::FilterType::Lanczos3,
-    );
-    let mut out = Vec::new();
-    or_exit(
-        DynamicImage::ImageRgba8(thumb.to_rgba8()).write_with_encoder(PngEncoder::new(&mut out)),
-        "naive thumbnail encode",
-    );
-    out
+/// The plain way to ingest: the same steps with the same outputs as
+/// `generate::store_blocking` (header check and embedded metadata, a full decode within
+/// the same limits, the pixel hash, a 320-px JPEG thumbnail of quality 85, the file
+/// written durably, the thumbnail and the row), but one after the other on one thread,
+/// and the thumbnail made with the `image` crate's own resize (`resize_exact`, triangle
+/// filter: the same bilinear convolution ours runs with SIMD).
+pub fn plain_ingest(library: &Library, bytes: &[u8], meta: &ImageMeta) -> ImageRecord {
+    let limits = DecodeLimits::default();
+    let prepared = or_exit(imaging::prepare(bytes, meta, &limits), "plain: check the header");
+    let image = or_exit(imaging::decode(bytes, &limits), "plain: decode");
+    let pixel_hash = imaging::pixel_hash(&image);
+    let thumbnail_jpeg = or_exit(imaging::encode_thumbnail(&plain_thumbnail(&image)), "plain: encode");
+    let image = NewImage {
+        meta,
+        bytes: &prepared.bytes,
+        extension: prepared.format.extension(),
+        width: prepared.width,
+        height: prepared.height,
+        thumbnail_jpeg: &[],
+    };
+    let checked = Checked {
+        thumbnail_jpeg,
+        pixel_hash: Some(pixel_hash),
+    };
+    or_exit(library.insert_checked(image, || Ok(checked)), "plain: store")
+}
+
+/// The thumbnail the plain way: the `image` crate's triangle-filter resize to the size
+/// ours makes.
+pub fn plain_thumbnail(image: &DynamicImage) -> image::RgbaImage {
+    let (width, height) = imaging::fit_within(image.width(), image.height(), imaging::THUMBNAIL_SIDE);
+    image
+        .resize_exact(width, height, image::imageops::FilterType::Triangle)
+        .to_rgba8()
 }
 
 const SUBJECTS: &[&str] = &[
@@ -380,34 +401,58 @@ pub fn full_frame(harness: &mut Harness<'static, PictorApp>) -> Duration {
     step + started.elapsed()
 }
 
-/// Steps frames until the gallery shows `count` records and the visible thumbnails are
-/// loaded (the texture count has been steady for a while); returns the texture count.
-pub fn settle_gallery(harness: &mut Harness<'static, PictorApp>, count: usize) -> usize {
+/// Steps frames until the gallery shows `count` records and every cell on screen has
+/// its thumbnail; exits when that takes over a minute.
+pub fn settle_gallery(harness: &mut Harness<'static, PictorApp>, count: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while harness.state().gallery_records().len() < count && Instant::now() < deadline {
+    while harness.state().gallery_records().len() < count {
+        if Instant::now() > deadline {
+            eprintln!("perf setup failed: the gallery never showed {count} images");
+            std::process::exit(2);
+        }
         harness.step();
         std::thread::sleep(Duration::from_millis(5));
     }
-    settle_thumbnails(harness)
+    settle_thumbnails(harness);
 }
 
-/// Steps until no new thumbnail texture arrived for 80 ms; returns the texture count.
-pub fn settle_thumbnails(harness: &mut Harness<'static, PictorApp>) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut last = harness.state().thumbnail_texture_stats().1;
-    let mut steady_since = Instant::now();
-    while Instant::now() < deadline {
-        harness.step();
-        let now = harness.state().thumbnail_texture_stats().1;
-        if now != last {
-            last = now;
-            steady_since = Instant::now();
-        } else if now > 0 && steady_since.elapsed() > Duration::from_millis(80) {
-            break;
+/// Steps frames until two frames in a row drew every cell on screen with its thumbnail
+/// (none asked for and still loading); exits when that takes over a minute.
+pub fn settle_thumbnails(harness: &mut Harness<'static, PictorApp>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut settled_frames = 0;
+    while settled_frames < 2 {
+        if Instant::now() > deadline {
+            eprintln!("perf setup failed: thumbnails still loading after a minute");
+            std::process::exit(2);
         }
-        std::thread::sleep(Duration::from_millis(5));
+        harness.step();
+        if harness.state().thumbnails_loading() == 0 {
+            settled_frames += 1;
+        } else {
+            settled_frames = 0;
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
-    last
+}
+
+/// Every texture egui holds (thumbnails, the font atlas, the viewer's image, anything
+/// else): their number and bytes, from egui's own texture manager.
+pub fn egui_textures(harness: &Harness<'static, PictorApp>) -> (usize, usize) {
+    let manager = harness.ctx.tex_manager();
+    let manager = manager.read();
+    let bytes = manager.allocated().map(|(_, meta)| meta.bytes_used()).sum();
+    (manager.num_allocated(), bytes)
+}
+
+/// The `fraction` quantile (0.99: the 99th percentile) of `samples`, nearest rank.
+pub fn quantile(samples: &mut [Duration], fraction: f64) -> Duration {
+    if samples.is_empty() {
+        return Duration::ZERO;
+    }
+    samples.sort_unstable();
+    let rank = ((samples.len() as f64) * fraction).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
 }
 
 /// The median of `samples` (sorted in place).
