@@ -40,6 +40,33 @@ png_size() {
   od -An -tu1 -j16 -N8 "$1" | awk '{ print $1*16777216 + $2*65536 + $3*256 + $4, $5*16777216 + $6*65536 + $7*256 + $8 }'
 }
 
+# As man-db formats them (preconv reads the UTF-8, e.g. "1–5 stars"), with every groff warning.
+man_pages_format_cleanly() {
+  local page out
+  for page in "$1"/*.1.gz; do
+    if ! out=$(zcat "$page" | preconv -e utf-8 | groff -man -Tutf8 -ww -z 2>&1) || [ -n "$out" ]; then
+      echo "$page: $out"
+      return 1
+    fi
+  done
+}
+# The desktop entry's Icon= names an icon installed under hicolor.
+icon_is_installed() {
+  local icon
+  icon=$(sed -n 's/^Icon=//p' "$1")
+  [ -n "$icon" ] && compgen -G "$root/usr/share/icons/hicolor/*/apps/$icon.*" >/dev/null
+}
+# The desktop entry's Exec= program is the packaged binary.
+exec_is_installed() {
+  local program
+  program=$(sed -n 's/^Exec=\([^ ]*\).*/\1/p' "$1")
+  [ -n "$program" ] && [ -x "$root/usr/bin/$program" ]
+}
+bash_completion_works() {
+  local script
+  script=$("$1" completions bash) && [ -n "$script" ] && grep -q "generate" <<<"$script"
+}
+
 echo "== $deb"
 dpkg-deb --field "$deb" Package Version Architecture Depends
 
@@ -59,16 +86,10 @@ for size in 16 22 24 32 48 64 128 256 512; do
 done
 check "usr/share/icons/hicolor/scalable/apps/$app.svg" grep -q "<svg" "$root/usr/share/icons/hicolor/scalable/apps/$app.svg"
 for page in pictor pictor-generate pictor-completions; do
-  man="$root/usr/share/man/man1/$page.1.gz"
   check "usr/share/man/man1/$page.1.gz is a gzipped man page" \
-    bash -c 'zcat "$1" | grep -q "^\.TH $2 1"' _ "$man" "$page"
+    zgrep -q "^\.TH $page 1" "$root/usr/share/man/man1/$page.1.gz"
 done
-# As man-db formats them (preconv reads the UTF-8, e.g. "1–5 stars"), with every groff warning.
-check "every man page formats without groff warnings" \
-  bash -c 'set -o pipefail; for page in "$1"/*.1.gz; do
-             out=$(zcat "$page" | preconv -e utf-8 | groff -man -Tutf8 -ww -z 2>&1) && [ -z "$out" ] ||
-               { echo "$page: $out"; exit 1; }
-           done' _ "$root/usr/share/man/man1"
+check "every man page formats without groff warnings" man_pages_format_cleanly "$root/usr/share/man/man1"
 check "bash completion" grep -q "complete -F _pictor" "$root/usr/share/bash-completion/completions/pictor"
 check "zsh completion" grep -q "^#compdef pictor" "$root/usr/share/zsh/vendor-completions/_pictor"
 check "fish completion" grep -q "complete -c pictor" "$root/usr/share/fish/vendor_completions.d/pictor.fish"
@@ -79,18 +100,14 @@ if [ -s "$desktop" ] && [ -s "$metainfo" ]; then
     scripts/validate-desktop-files.sh "$desktop" "$metainfo"
 fi
 if [ -s "$desktop" ]; then
-  check "Icon=$app has a hicolor icon" \
-    bash -c 'grep -qx "Icon=$2" "$1" && ls "$3"/usr/share/icons/hicolor/*/apps/"$2".* >/dev/null' _ "$desktop" "$app" "$root"
-  check "Exec runs usr/bin/pictor" \
-    bash -c 'prog=$(sed -n "s/^Exec=\([^ ]*\).*/\1/p" "$1"); [ -x "$2/usr/bin/$prog" ]' _ "$desktop" "$root"
+  check "Icon=$app has a hicolor icon" icon_is_installed "$desktop"
+  check "Exec= runs a program in usr/bin" exec_is_installed "$desktop"
 fi
 
 echo "== the unpacked binary"
 version=$(dpkg-deb --field "$deb" Version)
-check "pictor --version says ${version%-*}" \
-  bash -c '[ "$("$1" --version)" = "pictor $2" ]' _ "$root/usr/bin/pictor" "${version%-*}"
-check "pictor completions bash names the subcommands" \
-  bash -c 'out=$("$1" completions bash) && [ -n "$out" ] && grep -q "generate" <<<"$out"' _ "$root/usr/bin/pictor"
+check "pictor --version says ${version%-*}" test "$("$root/usr/bin/pictor" --version)" = "pictor ${version%-*}"
+check "pictor completions bash names the subcommands" bash_completion_works "$root/usr/bin/pictor"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
