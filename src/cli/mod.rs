@@ -21,7 +21,9 @@ use crate::secrets::Secrets;
 use crate::settings::{ExportFormat, Settings};
 
 mod boards;
+mod completions;
 mod cost;
+mod manpages;
 
 pub use boards::BoardAction;
 
@@ -105,6 +107,17 @@ pub enum Command {
         /// set, status or clear.
         #[command(subcommand)]
         action: KeyAction,
+    },
+    /// Print a shell's completion script (the Debian package installs bash's, zsh's and fish's).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (pictor.1 and one per subcommand) into a folder; for packaging.
+    #[command(hide = true)]
+    Manpages {
+        /// The folder (made if missing).
+        dir: PathBuf,
     },
 }
 
@@ -365,7 +378,13 @@ pub fn run(connection: &ConnectionArgs, command: Command) -> i32 {
         Command::Models(args) => args.json,
         Command::Board { action } => action.json(),
         Command::Cost { json } => *json,
-        Command::Delete(_) | Command::Restore(_) | Command::Rate(_) | Command::Retry | Command::Key { .. } => false,
+        Command::Delete(_)
+        | Command::Restore(_)
+        | Command::Rate(_)
+        | Command::Retry
+        | Command::Key { .. }
+        | Command::Completions { .. }
+        | Command::Manpages { .. } => false,
     };
     match dispatch(&overrides, command) {
         Ok(code) => code,
@@ -391,6 +410,8 @@ fn dispatch(overrides: &Overrides, command: Command) -> Result<i32> {
         Command::Check(args) => check(&args),
         Command::Models(args) => models(&args),
         Command::Key { action } => key(overrides.provider.unwrap_or_default(), &action),
+        Command::Completions { shell } => completions::print(shell),
+        Command::Manpages { dir } => manpages::write_all(&dir),
     }
 }
 
