@@ -20,7 +20,7 @@ pub use png_text::{MAX_TEXT_BYTES, embed_png_text, read_png_text};
 pub use reference::{
     MAX_REFERENCE_BYTES, MAX_REFERENCE_SIDE, MIN_REFERENCE_SIDE, PreparedReference, prepare_reference,
 };
-pub use thumbnail::{THUMBNAIL_SIDE, decode_thumbnail, encode_thumbnail, thumbnail};
+pub use thumbnail::{THUMBNAIL_SIDE, decode_thumbnail, encode_thumbnail, fit_within, thumbnail};
 pub use tools::{ToolReading, raw_texts, read_comfyui_graph, read_tool_metadata};
 
 use crate::error::{Error, Result};

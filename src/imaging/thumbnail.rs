@@ -41,8 +41,9 @@ pub fn thumbnail(image: &DynamicImage, max_side: u32) -> Result<RgbaImage> {
     }
 }
 
-/// The size of a `width` × `height` image scaled down to fit `max_side` (at least 1×1).
-fn fit_within(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+/// The size of a `width` × `height` image scaled down to fit `max_side` (at least 1×1):
+/// the size [`thumbnail`] makes.
+pub fn fit_within(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     let longest = width.max(height);
     if longest <= max_side {
         return (width, height);
