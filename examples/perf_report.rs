@@ -261,11 +261,24 @@ impl Figures {
     /// with their thumbnails.
     fn frames_while_images_arrive(&mut self, harness: &mut AppHarness) {
         let before = harness.state().gallery_records().len();
+        // As a user would: click into the prompt, then type (a field takes text once focused).
+        harness.get_by_label("Prompt").focus();
+        harness.step();
         harness
             .get_by_label("Prompt")
             .type_text("a {red|blue|green|golden|white|black|grey|silver} lantern on a pier at dusk");
         harness.step();
-        harness.get_by_label(&format!("Generate {ARRIVING}")).click();
+        let generate = format!("Generate {ARRIVING}");
+        let typed = Instant::now();
+        while harness.query_by_label(&generate).is_none() {
+            if typed.elapsed() > Duration::from_secs(15) {
+                eprintln!("perf setup failed: no “{generate}” button after typing the prompt matrix");
+                std::process::exit(2);
+            }
+            harness.step();
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        harness.get_by_label(&generate).click();
         let mut frames = Vec::new();
         let started = Instant::now();
         loop {
@@ -292,6 +305,10 @@ impl Figures {
     /// the resident memory.
     fn scroll_to_the_end(&mut self, harness: &mut AppHarness) {
         let oldest = "#00000 ";
+        // The wheel scrolls what is under the pointer: the gallery, not the compose
+        // panel where the Generate click above left it.
+        harness.hover_at(support::gallery_point());
+        harness.step();
         let started = Instant::now();
         while harness.query_by_label_contains(oldest).is_none() && started.elapsed() < Duration::from_secs(300) {
             harness.event(egui::Event::MouseWheel {
