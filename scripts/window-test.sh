@@ -2,7 +2,9 @@
 # Starts the real app binary under Xvfb with the offline demo, waits for the window
 # titled Pictor, types a Chinese prompt, generates with Ctrl+Enter, and checks:
 # the window drew something, the image reached the library, and the idle window
-# uses no CPU. Screenshots land in target/window-test/.
+# uses no CPU. Then "Open with": a second launch with a file hands it to the running
+# window and exits, the window imports it, and the log file says so. Screenshots land
+# in target/window-test/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -26,7 +28,7 @@ for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev
 sleep 1
 
 export PICTOR_DATA_DIR="$sandbox/library" XDG_DATA_HOME="$sandbox/data" XDG_CONFIG_HOME="$sandbox/config" \
-       XDG_CACHE_HOME="$sandbox/cache" PICTOR_DEMO_LATENCY_MS=800 LIBGL_ALWAYS_SOFTWARE=1 LANG=en_US.UTF-8
+       XDG_CACHE_HOME="$sandbox/cache" XDG_STATE_HOME="$sandbox/state" PICTOR_DEMO_LATENCY_MS=800 LIBGL_ALWAYS_SOFTWARE=1 LANG=en_US.UTF-8
 start=$(date +%s.%N)
 "$bin" --provider demo >"$out/app.log" 2>&1 &
 app_pid=$!
@@ -73,4 +75,23 @@ idle=$((after - before))
 rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$app_pid/status")
 echo "idle CPU over 5 s: $idle ticks; resident memory: $rss MiB"
 [ "$idle" -le 2 ] || { echo "FAIL: the idle window used CPU ($idle ticks in 5 s)"; exit 1; }
+
+# Open with: a second launch with a file ends at once, handing the file to this window.
+convert -size 96x64 gradient:orange-purple "$sandbox/opened.png"
+timeout 20 "$bin" --provider demo "$sandbox/opened.png" >"$out/second.log" 2>&1 \
+  || { echo "FAIL: the second launch did not end by itself"; cat "$out/second.log"; exit 1; }
+grep -q "already open" "$out/second.log" || { echo "FAIL: the second launch did not hand its file over"; cat "$out/second.log"; exit 1; }
+kill -0 "$app_pid" 2>/dev/null || { echo "FAIL: the first window is gone"; exit 1; }
+for _ in $(seq 40); do
+  "$bin" list --json | grep -q '"file_name":"opened.png"' && break
+  sleep 0.5
+done
+"$bin" list --json | grep -q '"file_name":"opened.png"' || { echo "FAIL: the running window did not import the handed file"; "$bin" list --json; exit 1; }
+sleep 1
+import -window root "$out/opened-with.png"
+echo "open with: the running window imported opened.png"
+log=$(ls "$sandbox"/state/pictor/logs/pictor.*.log 2>/dev/null | head -n1)
+[ -n "$log" ] || { echo "FAIL: no log file in $sandbox/state/pictor/logs"; exit 1; }
+grep -q "a later launch handed over 1 files" "$log" || { echo "FAIL: the log file lacks the hand-over"; cat "$log"; exit 1; }
+echo "log file: $(wc -l <"$log") lines in ${log#"$sandbox"/}"
 echo "window test passed"

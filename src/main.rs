@@ -1,4 +1,5 @@
-//! The `pictor` binary: a subcommand runs on the command line; none opens the window.
+//! The `pictor` binary: a subcommand runs on the command line; none opens the window
+//! (with the files given, if any).
 
 use clap::Parser;
 use pictor::cli::{self, Cli};
@@ -7,16 +8,13 @@ fn main() {
     // Before any thread starts (see `clock::init_local_offset`).
     pictor::clock::init_local_offset();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PICTOR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let code = match cli.command {
-        Some(command) => cli::run(&cli.connection, command),
-        None => pictor::ui::run(cli.connection.overrides()),
+    let code = {
+        // Dropped before the exit below: the log file gets its last lines.
+        let _log = pictor::logging::init();
+        match cli.command {
+            Some(command) => cli::run(&cli.connection, command),
+            None => pictor::ui::run(cli.connection.overrides(), cli.files),
+        }
     };
     std::process::exit(code);
 }

@@ -62,6 +62,8 @@ fn deps(world: &World, overrides: Overrides) -> AppDeps {
         overrides,
         demo_base_url: String::new(),
         dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
+        open_files: Vec::new(),
+        instance: None,
     }
 }
 

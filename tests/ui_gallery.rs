@@ -60,6 +60,8 @@ fn harness(world: &World) -> Harness<'static, PictorApp> {
         },
         demo_base_url: "http://127.0.0.1:9".into(),
         dialogs: world.dialogs.clone(),
+        open_files: Vec::new(),
+        instance: None,
     };
     let mut harness = Harness::builder()
         .with_size(WINDOW)

@@ -370,6 +370,8 @@ pub fn app_harness(runtime: &tokio::runtime::Runtime, library: Arc<Library>) -> 
         },
         demo_base_url: demo.base_url(),
         dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
+        open_files: Vec::new(),
+        instance: None,
     };
     let mut harness = Harness::builder()
         .with_size(WINDOW)

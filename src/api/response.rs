@@ -742,7 +742,7 @@ fn short_message(message: &str) -> String {
 
 /// Text with the query string and fragment of every `scheme://` URL replaced by `?…`,
 /// so signed links never land in details or logs.
-fn redact_query_strings(text: &str) -> String {
+pub fn redact_query_strings(text: &str) -> String {
     let mut redacted = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("://") {

@@ -34,6 +34,10 @@ pub struct Cli {
     /// Provider and base URL (also used by the window).
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    /// Images to open in the window: imported (or found, when already in the library),
+    /// the first shown in the viewer. A window already open for this library takes them.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// A subcommand; without one, the window opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -932,4 +936,24 @@ fn key(provider: Provider, action: &KeyAction) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_open_the_window_and_subcommands_still_win_after_global_options() {
+        let files = Cli::try_parse_from(["pictor", "a.png", "photos/b.jpg"]).unwrap();
+        assert!(files.command.is_none());
+        assert_eq!(files.files, [PathBuf::from("a.png"), PathBuf::from("photos/b.jpg")]);
+
+        let cost = Cli::try_parse_from(["pictor", "--provider", "demo", "cost", "--json"]).unwrap();
+        assert!(matches!(cost.command, Some(Command::Cost { .. })), "{cost:?}");
+        assert!(cost.files.is_empty());
+
+        let window = Cli::try_parse_from(["pictor", "--provider", "demo"]).unwrap();
+        assert!(window.command.is_none() && window.files.is_empty());
+    }
 }

@@ -96,6 +96,17 @@ impl TaskKind {
     }
 }
 
+/// What the window does with images once an import stored (or found) them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportThen {
+    /// Nothing more: they are in the gallery.
+    Nothing,
+    /// They were dropped on the compose panel: they go into the reference strip.
+    ToStrip,
+    /// They were opened with Pictor (`pictor FILE…`): the first is shown in the viewer.
+    ShowFirst,
+}
+
 /// How a library task ended.
 #[derive(Debug)]
 pub enum TaskOutcome {
@@ -163,8 +174,10 @@ pub enum TaskOutcome {
         failed: Vec<(PathBuf, Error)>,
         /// Files not reached because the user cancelled.
         skipped_by_cancel: usize,
-        /// They were dropped on the compose panel: they go into the reference strip.
-        to_strip: bool,
+        /// What the window does with them next.
+        then: ImportThen,
+        /// The id of the first file's image, stored or found (in the order given).
+        first: Option<String>,
     },
     /// The files below dropped or chosen folders were counted; the import waits for a yes.
     Counted {
@@ -309,6 +322,8 @@ pub enum AppEvent {
     /// The library finished opening (in the background): what its recovery found, or
     /// why it could not be opened.
     LibraryOpened(Result<crate::library::RecoveryReport, Error>),
+    /// The diagnostics text was gathered, for the clipboard.
+    Diagnostics(Result<String, Error>),
     /// A gallery query finished; `generation` tells stale answers apart.
     Gallery {
         /// Which query this answers.

@@ -32,10 +32,12 @@ pub mod thumbnail_queue;
 pub mod thumbnails;
 pub mod viewer;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::connection::{Overrides, start_demo_server};
 use crate::error::{Error, Result};
+use crate::instance::Claim;
 use crate::library::LibraryPaths;
 use crate::secrets::Secrets;
 use crate::ui::app::{AppDeps, PictorApp};
@@ -49,9 +51,11 @@ pub(crate) fn provider_label(provider: crate::api::provider::Provider, locale: &
 const ICON_PNG: &[u8] = include_bytes!("../../icons/pictor.png");
 
 /// Opens the window and runs until it closes; returns the process exit code.
-/// `overrides` apply to this run only and are never saved as preferences.
-pub fn run(overrides: Overrides) -> i32 {
-    match run_window(overrides) {
+/// `overrides` apply to this run only and are never saved as preferences. `files` are
+/// imported (or found) and the first is shown; when a window already runs for this
+/// library, it takes them and this launch ends at once.
+pub fn run(overrides: Overrides, files: Vec<PathBuf>) -> i32 {
+    match run_window(overrides, files) {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("error ({}): {}", err.kind, err.user_message("en"));
@@ -60,7 +64,19 @@ pub fn run(overrides: Overrides) -> i32 {
     }
 }
 
-fn run_window(overrides: Overrides) -> Result<()> {
+fn run_window(overrides: Overrides, files: Vec<PathBuf>) -> Result<()> {
+    let paths = LibraryPaths::from_env()?;
+    let instance = match crate::instance::claim(&crate::instance::socket_path(&paths.data_dir), &files) {
+        Claim::First(listener) => Some(listener),
+        Claim::HandedOver => {
+            eprintln!("Pictor is already open: its window took the {} files.", files.len());
+            return Ok(());
+        }
+        Claim::Alone(err) => {
+            tracing::warn!("this window will not take later launches' files: {}", err.message);
+            None
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("pictor-worker")
@@ -68,7 +84,7 @@ fn run_window(overrides: Overrides) -> Result<()> {
         .build()
         .map_err(|err| Error::config(format!("cannot start the async runtime: {err}")))?;
     // Opened on its own thread: the first frame never waits for the library.
-    let library = Arc::new(crate::generate::open_library_in_background(LibraryPaths::from_env()?));
+    let library = Arc::new(crate::generate::open_library_in_background(paths));
     let demo_base_url = start_demo_server(runtime.handle())?;
     let deps = AppDeps {
         secrets: Secrets::from_environment(),
@@ -77,6 +93,8 @@ fn run_window(overrides: Overrides) -> Result<()> {
         overrides,
         demo_base_url,
         dialogs: Arc::new(crate::ui::dialogs::NativeDialogs::detect()),
+        open_files: files,
+        instance,
     };
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Pictor")

@@ -1,5 +1,5 @@
 //! The settings window: provider, base URL, timeout, concurrency, theme, language,
-//! export, watched folders.
+//! export, watched folders, and help for bug reports (the log folder, diagnostics).
 
 use rust_i18n::t;
 
@@ -259,5 +259,63 @@ pub fn watched_folders_ui(
             });
         }
     }
+    action
+}
+
+/// What the user asked for in the settings' "Help" section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelpAction {
+    /// Open the folder holding the log files.
+    OpenLogFolder,
+    /// Copy the diagnostics text to the clipboard.
+    CopyDiagnostics,
+}
+
+/// The "Help" section: where the log files are, a button that opens that folder, and one
+/// that copies the diagnostics (with the user's prompts only when `include_prompts`).
+pub fn help_ui(
+    ui: &mut egui::Ui,
+    log_dir: Option<&std::path::Path>,
+    include_prompts: &mut bool,
+    locale: &str,
+) -> Option<HelpAction> {
+    let mut action = None;
+    ui.separator();
+    ui.label(egui::RichText::new(t!("settings.help", locale = locale)).strong());
+    match log_dir {
+        Some(dir) => {
+            ui.label(
+                egui::RichText::new(t!("settings.log_folder_is", locale = locale, path = dir.display()))
+                    .small()
+                    .weak(),
+            );
+        }
+        None => {
+            ui.label(
+                egui::RichText::new(t!("settings.no_log_folder", locale = locale))
+                    .small()
+                    .weak(),
+            );
+        }
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(
+                log_dir.is_some(),
+                egui::Button::new(t!("settings.open_log_folder", locale = locale)),
+            )
+            .clicked()
+        {
+            action = Some(HelpAction::OpenLogFolder);
+        }
+        if ui
+            .button(t!("settings.copy_diagnostics", locale = locale))
+            .on_hover_text(t!("settings.copy_diagnostics_hint", locale = locale))
+            .clicked()
+        {
+            action = Some(HelpAction::CopyDiagnostics);
+        }
+    });
+    ui.checkbox(include_prompts, t!("settings.diagnostics_prompts", locale = locale));
     action
 }

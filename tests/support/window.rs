@@ -1,6 +1,7 @@
 //! The real window (`PictorApp`) in an egui_kittest harness on a temp library, with the
 //! offline demo service answering at once; waits that step frames until a condition holds.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pictor::api::provider::Provider;
 use pictor::connection::Overrides;
+use pictor::instance::InstanceListener;
 use pictor::library::{Library, LibraryPaths};
 use pictor::secrets::{MemoryStore, SecretStore, Secrets};
 use pictor::settings::LanguageChoice;
@@ -55,6 +57,19 @@ pub fn window(studio: &Studio, size: egui::Vec2) -> Harness<'static, PictorApp> 
 
 /// The same window right after its first frames, waiting for nothing.
 pub fn first_frames(studio: &Studio, size: egui::Vec2) -> Harness<'static, PictorApp> {
+    launched(studio, size, Launch::default())
+}
+
+/// What a launch brings besides the library: files named on the command line and the
+/// single-window socket.
+#[derive(Default)]
+pub struct Launch {
+    pub open_files: Vec<PathBuf>,
+    pub instance: Option<InstanceListener>,
+}
+
+/// The window on `studio` launched with `launch`, right after its first frames.
+pub fn launched(studio: &Studio, size: egui::Vec2, launch: Launch) -> Harness<'static, PictorApp> {
     let deps = AppDeps {
         secrets: Secrets::with_store(Some(Arc::new(MemoryStore::default()) as Arc<dyn SecretStore>)),
         library: Arc::clone(&studio.library),
@@ -66,6 +81,8 @@ pub fn first_frames(studio: &Studio, size: egui::Vec2) -> Harness<'static, Picto
         },
         demo_base_url: studio.demo_base_url.clone(),
         dialogs: studio.dialogs.clone(),
+        open_files: launch.open_files,
+        instance: launch.instance,
     };
     let mut harness = Harness::builder()
         .with_size(size)

@@ -10,7 +10,7 @@ use super::{Notice, PictorApp};
 use crate::error::Error;
 use crate::jobs::JobEvent;
 use crate::secrets::{KeySource, KeyStatus};
-use crate::ui::background::{AppEvent, TaskKind, TaskOutcome};
+use crate::ui::background::{AppEvent, ImportThen, TaskKind, TaskOutcome};
 use crate::ui::key_dialog::KeyDialog;
 
 impl PictorApp {
@@ -120,7 +120,10 @@ impl PictorApp {
                 Err(err) => tracing::error!(kind = %err.kind, "the library could not be opened: {}", err.message),
             },
             AppEvent::Gallery { generation, records } => match records {
-                Ok(records) => self.gallery.receive(generation, records),
+                Ok(records) => {
+                    self.gallery.receive(generation, records);
+                    self.show_if_listed();
+                }
                 Err(err) => {
                     self.gallery.loading = false;
                     self.notify_error(&err);
@@ -178,6 +181,14 @@ impl PictorApp {
                 Ok(image) => {
                     ctx.copy_image(image);
                     let text = t!("gallery.copied", locale = self.locale()).into_owned();
+                    self.notify(text);
+                }
+                Err(err) => self.notify_error(&err),
+            },
+            AppEvent::Diagnostics(result) => match result {
+                Ok(text) => {
+                    ctx.copy_text(text);
+                    let text = t!("settings.diagnostics_copied", locale = self.locale()).into_owned();
                     self.notify(text);
                 }
                 Err(err) => self.notify_error(&err),
@@ -290,7 +301,8 @@ impl PictorApp {
                 already,
                 failed,
                 skipped_by_cancel,
-                to_strip,
+                then,
+                first,
             } => {
                 self.notify(import_summary(
                     stored.len(),
@@ -307,10 +319,18 @@ impl PictorApp {
                 if !stored.is_empty() {
                     self.refresh_models();
                 }
-                if to_strip {
-                    // An image already in the library is used as it is.
-                    for record in stored.iter().chain(already.iter().map(|(_, existing)| existing)) {
-                        self.edit_image(record);
+                match then {
+                    ImportThen::Nothing => {}
+                    ImportThen::ToStrip => {
+                        // An image already in the library is used as it is.
+                        for record in stored.iter().chain(already.iter().map(|(_, existing)| existing)) {
+                            self.edit_image(record);
+                        }
+                    }
+                    ImportThen::ShowFirst => {
+                        if let Some(first) = first {
+                            self.show_when_listed(first);
+                        }
                     }
                 }
             }

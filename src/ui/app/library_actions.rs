@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use super::{PictorApp, RunningTask};
 use crate::api::request::{GenerationParams, GenerationRequest, Size};
-use crate::library::{ImageRecord, Library};
+use crate::library::{ImageRecord, Library, Query};
 use crate::ui::background::{AppEvent, TaskKind, TaskOutcome, TaskProgress};
 use crate::ui::gallery::GalleryAction;
+use crate::ui::gallery_toolbar::DateFilter;
 use crate::ui::gallery_toolbar::ToolbarAction;
 use crate::ui::job_cards::{CardState, JobCard};
 use crate::ui::viewer::{Viewer, ViewerAction};
@@ -208,6 +209,39 @@ impl PictorApp {
         }
         self.form.params.references.push(record.id.clone());
         self.reference_records.insert(record.id.clone(), record.clone());
+    }
+
+    /// Shows the image `id` (a file opened with Pictor) in the viewer as soon as the
+    /// gallery lists it. Filters that would hide it (a search, a board, a date) are
+    /// cleared: the user asked for this image.
+    pub(super) fn show_when_listed(&mut self, id: String) {
+        let unfiltered = Query {
+            order: self.gallery.query.order,
+            ..Query::default()
+        };
+        let listed = self.gallery.records.iter().any(|listed| listed.id == id);
+        self.open_when_listed = Some(id);
+        if listed {
+            self.show_if_listed();
+        } else if self.gallery.query != unfiltered {
+            self.gallery.query = unfiltered;
+            self.gallery.search_text.clear();
+            self.date_filter = DateFilter::Any;
+            self.refresh_gallery();
+        }
+    }
+
+    /// Opens the image waiting for [`Self::show_when_listed`] once the gallery holds it.
+    pub(super) fn show_if_listed(&mut self) {
+        let Some(id) = self.open_when_listed.clone() else {
+            return;
+        };
+        if let Some(index) = self.gallery.records.iter().position(|listed| listed.id == id) {
+            self.open_when_listed = None;
+            self.gallery.focus = Some(index);
+            self.gallery.scroll_to = Some(index);
+            self.open_viewer(index);
+        }
     }
 
     pub(super) fn open_viewer_by_id(&mut self, id: &str) {

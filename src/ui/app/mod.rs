@@ -59,6 +59,11 @@ pub struct AppDeps {
     pub demo_base_url: String,
     /// File dialogs (native, or scripted in tests).
     pub dialogs: Arc<dyn FileDialogs>,
+    /// Files given at launch (`pictor FILE…`): imported or found, the first shown.
+    pub open_files: Vec<PathBuf>,
+    /// The single-window socket, when this window is the library's first: later
+    /// launches hand their files to it.
+    pub instance: Option<crate::instance::InstanceListener>,
 }
 
 /// The Pictor window.
@@ -131,6 +136,17 @@ pub struct PictorApp {
     held_run: Option<runs::HeldRun>,
     /// The prompt library's entries and windows (picker, save, variables).
     prompt_library: crate::ui::prompt_library::PromptLibrary,
+    /// Files later launches handed to this window (see [`crate::instance`]).
+    handed_files: Receiver<Vec<PathBuf>>,
+    /// An image opened from a file (`pictor FILE`), shown in the viewer once the gallery
+    /// holds it.
+    open_when_listed: Option<String>,
+    /// Where the log files go (shown in Settings → Help).
+    log_dir: Option<PathBuf>,
+    /// "Include my last prompts in the diagnostics" is ticked.
+    diagnostics_prompts: bool,
+    /// How the window draws, for the diagnostics.
+    renderer: String,
 }
 
 /// A library task that has not ended yet.
@@ -175,6 +191,7 @@ impl PictorApp {
         let waker: Waker = Arc::new(move || ctx.request_repaint());
         let (jobs, job_events) = Jobs::new(deps.runtime.clone(), settings.concurrency, Arc::clone(&waker));
         let background = Background::new(deps.runtime, Arc::clone(&waker));
+        let handed_files = listen_for_later_launches(deps.instance, &cc.egui_ctx);
         let mut app = Self {
             secrets: deps.secrets,
             library: deps.library,
@@ -220,6 +237,11 @@ impl PictorApp {
             cost_window: crate::ui::spend_ui::CostWindow::default(),
             held_run: None,
             prompt_library: crate::ui::prompt_library::PromptLibrary::default(),
+            handed_files,
+            open_when_listed: None,
+            log_dir: crate::logging::log_dir(),
+            diagnostics_prompts: false,
+            renderer: renderer_description(cc),
         };
         app.refresh_boards();
         app.refresh_spend();
@@ -231,6 +253,9 @@ impl PictorApp {
         let library = Arc::clone(&app.library);
         app.background
             .spawn(move || AppEvent::LibraryOpened(library.recovery_report()));
+        if !deps.open_files.is_empty() {
+            app.open_files(deps.open_files);
+        }
         app
     }
 
@@ -462,6 +487,14 @@ impl eframe::App for PictorApp {
         self.follow_provider();
         self.follow_watched_folders();
         self.import_arrivals();
+        let handed: Vec<Vec<PathBuf>> = self.handed_files.try_iter().collect();
+        for files in handed {
+            // A later launch: this window comes to the front and shows its files.
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            if !files.is_empty() {
+                self.open_files(files);
+            }
+        }
         if self.cards.iter().any(JobCard::is_active) {
             ctx.request_repaint_after(Duration::from_secs(1));
         }
@@ -710,4 +743,45 @@ impl PictorApp {
     pub fn gallery_records(&self) -> &[crate::library::ImageRecord] {
         &self.gallery.records
     }
+}
+
+/// Serves the single-window socket (when this window holds it): what a later launch
+/// hands over arrives on the returned channel and wakes the window.
+fn listen_for_later_launches(
+    instance: Option<crate::instance::InstanceListener>,
+    ctx: &egui::Context,
+) -> Receiver<Vec<PathBuf>> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    if let Some(instance) = instance {
+        let ctx = ctx.clone();
+        let path = instance.path().to_path_buf();
+        let served = instance.serve(move |files| {
+            // The window may have closed; nothing is left to show the files then.
+            if sender.send(files).is_ok() {
+                ctx.request_repaint();
+            }
+        });
+        match served {
+            Ok(()) => tracing::info!("later launches hand their files over {}", path.display()),
+            Err(err) => tracing::warn!("later launches will open their own window: {}", err.message),
+        }
+    }
+    receiver
+}
+
+/// How the window draws: eframe's renderer and the display server, for the diagnostics.
+fn renderer_description(cc: &eframe::CreationContext<'_>) -> String {
+    let renderer = if cc.gl.is_some() {
+        "OpenGL (glow)"
+    } else {
+        "no GPU context (test harness)"
+    };
+    let session = if std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        "Wayland"
+    } else if std::env::var_os("DISPLAY").is_some() {
+        "X11"
+    } else {
+        "no display server"
+    };
+    format!("{renderer}, {session}")
 }

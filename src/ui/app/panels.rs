@@ -1,6 +1,7 @@
 //! The window's panels and overlays: top bar, settings window, viewer panel, task
 //! progress, notices, import failures, and the question before emptying the trash.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rust_i18n::t;
@@ -8,9 +9,9 @@ use rust_i18n::t;
 use super::PictorApp;
 use crate::api::provider::Provider;
 use crate::secrets::KeyStatus;
-use crate::ui::background::{TaskKind, TaskOutcome};
+use crate::ui::background::{AppEvent, TaskKind, TaskOutcome};
 use crate::ui::confirm::{ConfirmAnswer, Confirmation, confirm_ui};
-use crate::ui::settings_ui::{settings_ui, watched_folders_ui};
+use crate::ui::settings_ui::{HelpAction, help_ui, settings_ui, watched_folders_ui};
 use crate::ui::viewer::viewer_ui;
 
 impl PictorApp {
@@ -63,6 +64,7 @@ impl PictorApp {
         let mut changed = false;
         let mut watch_action = None;
         let mut open_prices = false;
+        let mut help_action = None;
         let provider_before = self.settings.provider;
         egui::Window::new(t!("settings.title", locale = locale))
             .open(&mut open)
@@ -85,7 +87,11 @@ impl PictorApp {
                 if ui.button(t!("settings.prices", locale = locale)).clicked() {
                     open_prices = true;
                 }
+                help_action = help_ui(ui, self.log_dir.as_deref(), &mut self.diagnostics_prompts, locale);
             });
+        if let Some(action) = help_action {
+            self.handle_help_action(action);
+        }
         if open_prices {
             self.open_prices();
         }
@@ -269,7 +275,7 @@ impl PictorApp {
                         .iter()
                         .map(|(path, err)| format!("{}: {}", path.display(), err.user_message(locale)))
                         .collect();
-                    self.import_files(pending.files, false);
+                    self.import_files(pending.files, crate::ui::background::ImportThen::Nothing);
                 }
             }
         }
@@ -298,6 +304,32 @@ impl PictorApp {
                 }
                 ui.add(bar);
             });
+        }
+    }
+
+    /// Opens the log folder, or gathers the diagnostics for the clipboard (both off the
+    /// UI thread).
+    fn handle_help_action(&mut self, action: HelpAction) {
+        match action {
+            HelpAction::OpenLogFolder => {
+                if let Some(dir) = self.log_dir.clone() {
+                    self.start_task(TaskKind::ShowInFolder, move |_| {
+                        match super::transfers::open_folder(&dir) {
+                            Ok(()) => TaskOutcome::ShownInFolder,
+                            Err(err) => TaskOutcome::Failed(err),
+                        }
+                    });
+                }
+            }
+            HelpAction::CopyDiagnostics => {
+                let library = Arc::clone(&self.library);
+                let context = crate::diagnostics::DiagnosticsContext {
+                    renderer: self.renderer.clone(),
+                    include_prompts: self.diagnostics_prompts,
+                };
+                self.background
+                    .spawn(move || AppEvent::Diagnostics(crate::diagnostics::diagnostics_text(&library, &context)));
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::imaging::{self, DecodeLimits};
 use crate::library::{ImageRecord, Insertion};
 use crate::settings::ExportFormat;
 use crate::transfer;
-use crate::ui::background::{TaskKind, TaskOutcome, TaskProgress};
+use crate::ui::background::{ImportThen, TaskKind, TaskOutcome, TaskProgress};
 
 impl PictorApp {
     pub(super) fn export_dir(&self) -> PathBuf {
@@ -112,7 +112,7 @@ impl PictorApp {
         let dialogs = Arc::clone(&self.dialogs);
         let library = Arc::clone(&self.library);
         self.start_task(TaskKind::Import, move |progress| match dialogs.pick_images() {
-            Some(paths) => import_all(&library, &paths, false, progress),
+            Some(paths) => import_all(&library, &paths, ImportThen::Nothing, progress),
             None => TaskOutcome::DialogCancelled,
         });
     }
@@ -131,15 +131,20 @@ impl PictorApp {
             return;
         }
         // Dropped on the compose panel: they become reference images too.
-        let to_strip = ctx
+        let on_compose = ctx
             .input(|i| i.pointer.latest_pos())
             .zip(self.compose_rect)
             .is_some_and(|(pointer, panel)| panel.contains(pointer));
+        let then = if on_compose {
+            ImportThen::ToStrip
+        } else {
+            ImportThen::Nothing
+        };
         if paths.iter().any(|path| path.is_dir()) {
             // A folder may hold thousands: count first, then ask.
             self.start_task(TaskKind::Count, move |_| count_images(paths));
         } else {
-            self.import_files(paths, to_strip);
+            self.import_files(paths, then);
         }
     }
 
@@ -189,21 +194,39 @@ impl PictorApp {
                 already: Vec::new(),
                 failed,
                 skipped_by_cancel: 0,
-                to_strip: true,
+                then: ImportThen::ToStrip,
+                first: None,
             }
         });
     }
 
     /// Imports `paths` in the background (also used by drag and drop).
     pub fn import_paths(&mut self, paths: Vec<PathBuf>) {
-        self.import_files(paths, false);
+        self.import_files(paths, ImportThen::Nothing);
     }
 
-    /// Imports `paths`; with `to_strip` the stored images go into the reference strip.
-    pub fn import_files(&mut self, paths: Vec<PathBuf>, to_strip: bool) {
+    /// Imports `paths` (files; folders are counted and asked about first), then does
+    /// `then` with what was stored or found.
+    pub fn import_files(&mut self, paths: Vec<PathBuf>, then: ImportThen) {
         let library = Arc::clone(&self.library);
         self.start_task(TaskKind::Import, move |progress| {
-            import_all(&library, &paths, to_strip, progress)
+            import_all(&library, &paths, then, progress)
+        });
+    }
+
+    /// Files opened with Pictor (`pictor FILE…`, the desktop's "Open with", or handed
+    /// over by a later launch): each is imported, or found when its pixels are already
+    /// in the library, and the first is shown in the viewer. A folder brings the images
+    /// below it.
+    pub fn open_files(&mut self, paths: Vec<PathBuf>) {
+        let library = Arc::clone(&self.library);
+        self.start_task(TaskKind::Import, move |progress| {
+            let (files, unreadable) = crate::import::files_to_import(&paths);
+            let mut outcome = import_all(&library, &files, ImportThen::ShowFirst, progress);
+            if let TaskOutcome::Imported { failed, .. } = &mut outcome {
+                failed.extend(unreadable);
+            }
+            outcome
         });
     }
 }
@@ -224,20 +247,27 @@ fn count_images(roots: Vec<PathBuf>) -> TaskOutcome {
 fn import_all(
     library: &crate::library::Library,
     paths: &[PathBuf],
-    to_strip: bool,
+    then: ImportThen,
     progress: &TaskProgress<'_>,
 ) -> TaskOutcome {
     let mut stored = Vec::new();
     let mut already = Vec::new();
     let mut failed = Vec::new();
+    let mut first = None;
     let mut reached = 0;
     for path in paths {
         if progress.cancelled() {
             break;
         }
         match crate::import::import_file(library, path) {
-            Ok(Insertion::Stored(record)) => stored.push(record),
-            Ok(Insertion::AlreadyThere(existing)) => already.push((path.clone(), existing)),
+            Ok(Insertion::Stored(record)) => {
+                first.get_or_insert_with(|| record.id.clone());
+                stored.push(record);
+            }
+            Ok(Insertion::AlreadyThere(existing)) => {
+                first.get_or_insert_with(|| existing.id.clone());
+                already.push((path.clone(), existing));
+            }
             Err(err) => failed.push((path.clone(), err)),
         }
         reached += 1;
@@ -248,7 +278,8 @@ fn import_all(
         already,
         failed,
         skipped_by_cancel: paths.len() - reached,
-        to_strip,
+        then,
+        first,
     }
 }
 
@@ -305,7 +336,7 @@ fn default_export_dir() -> PathBuf {
 /// background pool: it starts a process and waits for the launcher to hand over.
 pub(super) fn show_in_folder(file: &Path) -> crate::Result<()> {
     let folder = file.parent().unwrap_or(file).to_owned();
-    let mut command = if cfg!(target_os = "macos") {
+    let command = if cfg!(target_os = "macos") {
         let mut command = std::process::Command::new("open");
         command.arg("-R").arg(file);
         command
@@ -318,6 +349,28 @@ pub(super) fn show_in_folder(file: &Path) -> crate::Result<()> {
         command.arg(&folder);
         command
     };
+    launch_file_manager(command, &folder)
+}
+
+/// Opens `folder` itself in the file manager (made first when missing, e.g. the log
+/// folder before the first line).
+pub(super) fn open_folder(folder: &Path) -> crate::Result<()> {
+    std::fs::create_dir_all(folder)
+        .map_err(|err| Error::storage(format!("cannot create {}", folder.display()), err))?;
+    let launcher = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let mut command = std::process::Command::new(launcher);
+    command.arg(folder);
+    launch_file_manager(command, folder)
+}
+
+/// Runs the file manager's launcher and waits for its verdict.
+fn launch_file_manager(mut command: std::process::Command, folder: &Path) -> crate::Result<()> {
     let cannot_open = || Error::config(format!("cannot open the folder {}", folder.display()));
     let status = command
         .stdin(std::process::Stdio::null())

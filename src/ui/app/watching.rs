@@ -85,7 +85,7 @@ impl PictorApp {
         }
         files.sort();
         files.dedup();
-        self.import_files(files, false);
+        self.import_files(files, crate::ui::background::ImportThen::Nothing);
     }
 
     /// Adds a folder (chosen in the dialog, in the background) or stops watching one.
