@@ -33,8 +33,10 @@ impl ThumbnailSource {
 
 /// Most thumbnail textures kept on the GPU at once.
 pub const DEFAULT_CAPACITY: usize = 384;
-/// Most GPU bytes the thumbnail textures may hold (a 320×320 RGBA thumbnail is 400 KiB).
-pub const MAX_TEXTURE_BYTES: usize = 96 * 1024 * 1024;
+/// Most GPU bytes the thumbnail textures may hold (a 320×320 RGBA thumbnail is 400 KiB;
+/// 64 MiB keeps five or more screens of a full window). With a software renderer they
+/// live in the process's memory, so this bound is most of what a long scroll adds.
+pub const MAX_TEXTURE_BYTES: usize = 64 * 1024 * 1024;
 /// Thumbnails decoded at once: enough to keep up with scrolling, few enough to leave
 /// the UI thread a core.
 pub const DECODERS: usize = 2;
