@@ -673,18 +673,7 @@ fn a_watched_folder_imports_new_images_as_they_arrive_and_stops_when_removed() {
         .push_back(Some(watched.clone()));
     let mut harness = harness(&world);
     harness.get_by_label("⚙ Settings").click();
-    // A window sizes itself over a few frames: click once its button stays put.
-    let mut last = egui::Rect::NOTHING;
-    for _ in 0..20 {
-        harness.step();
-        let Some(now) = harness.query_by_label("Watch a folder…").map(|node| node.rect()) else {
-            continue;
-        };
-        if now == last {
-            break;
-        }
-        last = now;
-    }
+    support::window::wait_until_settled(&mut harness, "Watch a folder…");
     harness.get_by_label("Watch a folder…").click();
     let shown = watched.display().to_string();
     let started = std::time::Instant::now();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pictor::ui::app::PictorApp;
-use support::window::{studio, window};
+use support::window::{studio, wait_until_settled, window};
 
 const WINDOW: egui::Vec2 = egui::vec2(1400.0, 900.0);
 
@@ -41,18 +41,7 @@ fn copy_diagnostics_puts_a_report_on_the_clipboard_with_prompts_only_when_ticked
     let studio = studio(2);
     let mut harness = window(&studio, WINDOW);
     harness.get_by_label("⚙ Settings").click();
-    // A window sizes itself over a few frames: click once its button stays put.
-    let mut last = egui::Rect::NOTHING;
-    for _ in 0..20 {
-        harness.step();
-        let Some(now) = harness.query_by_label("Copy diagnostics").map(|node| node.rect()) else {
-            continue;
-        };
-        if now == last {
-            break;
-        }
-        last = now;
-    }
+    wait_until_settled(&mut harness, "Copy diagnostics");
     harness.get_by_label_contains("Pictor writes a log to");
 
     harness.get_by_label("Copy diagnostics").click();

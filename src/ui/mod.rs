@@ -69,7 +69,11 @@ fn run_window(overrides: Overrides, files: Vec<PathBuf>) -> Result<()> {
     let instance = match crate::instance::claim(&crate::instance::socket_path(&paths.data_dir), &files) {
         Claim::First(listener) => Some(listener),
         Claim::HandedOver => {
-            eprintln!("Pictor is already open: its window took the {} files.", files.len());
+            if files.is_empty() {
+                eprintln!("Pictor is already open: its window was brought to the front.");
+            } else {
+                eprintln!("Pictor is already open: its window took the {} files.", files.len());
+            }
             return Ok(());
         }
         Claim::Alone(err) => {

@@ -125,3 +125,19 @@ pub fn wait_for_label_containing(harness: &mut Harness<'_, PictorApp>, part: &st
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Steps until the node labelled `label` exists and stays put for a frame (a window sizes
+/// itself over a few frames: a click must wait for its buttons to settle).
+pub fn wait_until_settled(harness: &mut Harness<'_, PictorApp>, label: &str) {
+    let mut last = egui::Rect::NOTHING;
+    for _ in 0..20 {
+        harness.step();
+        let Some(now) = harness.query_by_label(label).map(|node| node.rect()) else {
+            continue;
+        };
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
