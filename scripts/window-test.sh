@@ -92,6 +92,6 @@ import -window root "$out/opened-with.png"
 echo "open with: the running window imported opened.png"
 log=$(ls "$sandbox"/state/pictor/logs/pictor.*.log 2>/dev/null | head -n1)
 [ -n "$log" ] || { echo "FAIL: no log file in $sandbox/state/pictor/logs"; exit 1; }
-grep -q "a later launch handed over 1 files" "$log" || { echo "FAIL: the log file lacks the hand-over"; cat "$log"; exit 1; }
+grep -q "a later launch handed over files: 1" "$log" || { echo "FAIL: the log file lacks the hand-over"; cat "$log"; exit 1; }
 echo "log file: $(wc -l <"$log") lines in ${log#"$sandbox"/}"
 echo "window test passed"

@@ -39,7 +39,8 @@ pub fn diagnostics_text(library: &Library, context: &DiagnosticsContext) -> Resu
         std::env::consts::ARCH
     );
     let _ = writeln!(text, "Renderer: {}", context.renderer);
-    let _ = writeln!(text, "Library: {live} images, {trashed} in the trash");
+    let noun = if live == 1 { "image" } else { "images" };
+    let _ = writeln!(text, "Library: {live} {noun}, {trashed} in the trash");
     let _ = writeln!(text, "Library folder: {}", library.paths().data_dir.display());
     match crate::logging::log_dir() {
         Some(dir) => {
@@ -107,7 +108,7 @@ mod tests {
     fn prompts_appear_only_when_asked_for() {
         let (_dir, library) = library_with_prompt("a very private lantern");
         let without = diagnostics_text(&library, &DiagnosticsContext::default()).unwrap();
-        assert!(without.contains("Library: 1 images, 0 in the trash"), "{without}");
+        assert!(without.contains("Library: 1 image, 0 in the trash"), "{without}");
         assert!(without.starts_with(&format!("Pictor {}", env!("CARGO_PKG_VERSION"))));
         assert!(!without.contains("private lantern"), "{without}");
         let with = diagnostics_text(

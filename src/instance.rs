@@ -202,7 +202,7 @@ impl InstanceListener {
             }
             match handover {
                 Ok(handover) => {
-                    tracing::info!("a later launch handed over {} files", handover.open.len());
+                    tracing::info!("a later launch handed over files: {}", handover.open.len());
                     deliver(handover.open);
                 }
                 Err(err) => tracing::warn!("a message on the single-window socket was refused: {err}"),

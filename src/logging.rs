@@ -126,7 +126,7 @@ impl Write for ProblemWriter {
             if kept.len() == PROBLEMS_KEPT {
                 kept.pop_front();
             }
-            kept.push_back(String::from_utf8_lossy(line).trim_end().to_owned());
+            kept.push_back(String::from_utf8_lossy(line).trim().to_owned());
         }
         Ok(line.len())
     }

@@ -69,10 +69,10 @@ fn run_window(overrides: Overrides, files: Vec<PathBuf>) -> Result<()> {
     let instance = match crate::instance::claim(&crate::instance::socket_path(&paths.data_dir), &files) {
         Claim::First(listener) => Some(listener),
         Claim::HandedOver => {
-            if files.is_empty() {
-                eprintln!("Pictor is already open: its window was brought to the front.");
-            } else {
-                eprintln!("Pictor is already open: its window took the {} files.", files.len());
+            match files.len() {
+                0 => eprintln!("Pictor is already open: its window was brought to the front."),
+                1 => eprintln!("Pictor is already open: its window took the file."),
+                count => eprintln!("Pictor is already open: its window took the {count} files."),
             }
             return Ok(());
         }

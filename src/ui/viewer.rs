@@ -328,7 +328,15 @@ fn metadata_ui(
             .show(ui, |ui| {
                 let seed = seed_of(meta).map_or_else(|| "—".into(), |seed| seed.to_string());
                 for (label, value) in [
-                    (t!("viewer.model", locale = locale), meta.model.clone()),
+                    (
+                        t!("viewer.model", locale = locale),
+                        // An imported file from a tool that did not name its model.
+                        if meta.model.is_empty() {
+                            "—".into()
+                        } else {
+                            meta.model.clone()
+                        },
+                    ),
                     (
                         t!("viewer.size", locale = locale),
                         format!("{}×{}", record.width, record.height),

@@ -29,7 +29,11 @@ impl PictorApp {
     pub(super) fn run_preview(&self) -> Option<RunPreview> {
         let plan = self.form_plan().ok()?;
         let locale = self.locale();
-        let count = t!("compose.plan_images", locale = locale, count = plan.images);
+        let count = if plan.images == 1 {
+            t!("compose.plan_one_image", locale = locale)
+        } else {
+            t!("compose.plan_images", locale = locale, count = plan.images)
+        };
         let cost = match plan.estimate(&self.price_book) {
             Some(amount) => t!(
                 "compose.plan_cost",
