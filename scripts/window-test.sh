@@ -28,7 +28,8 @@ for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done 2>/dev
 sleep 1
 
 export PICTOR_DATA_DIR="$sandbox/library" XDG_DATA_HOME="$sandbox/data" XDG_CONFIG_HOME="$sandbox/config" \
-       XDG_CACHE_HOME="$sandbox/cache" XDG_STATE_HOME="$sandbox/state" PICTOR_DEMO_LATENCY_MS=800 LIBGL_ALWAYS_SOFTWARE=1 LANG=en_US.UTF-8
+       XDG_CACHE_HOME="$sandbox/cache" XDG_STATE_HOME="$sandbox/state" XDG_RUNTIME_DIR="$sandbox/run" PICTOR_DEMO_LATENCY_MS=800 LIBGL_ALWAYS_SOFTWARE=1 LANG=en_US.UTF-8
+mkdir -m 700 "$sandbox/run"
 start=$(date +%s.%N)
 "$bin" --provider demo >"$out/app.log" 2>&1 &
 app_pid=$!

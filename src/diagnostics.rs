@@ -22,12 +22,10 @@ pub struct DiagnosticsContext {
 /// The diagnostics text: version, OS, renderer, library size and folders, the last
 /// warnings and errors of this run (redacted, as in the log), and the last prompts only
 /// with `include_prompts`.
-pub fn diagnostics_text(library: &Library, context: &DiagnosticsContext) -> Result<String> {
-    let live = library.count(&Query::default())?;
-    let trashed = library.count(&Query {
-        trash: true,
-        ..Query::default()
-    })?;
+///
+/// A library that cannot be read (the report is most needed then) is named as such and
+/// the rest is still written.
+pub fn diagnostics_text(library: &Library, context: &DiagnosticsContext) -> String {
     let mut text = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(text, "Pictor {}", env!("CARGO_PKG_VERSION"));
@@ -39,8 +37,15 @@ pub fn diagnostics_text(library: &Library, context: &DiagnosticsContext) -> Resu
         std::env::consts::ARCH
     );
     let _ = writeln!(text, "Renderer: {}", context.renderer);
-    let noun = if live == 1 { "image" } else { "images" };
-    let _ = writeln!(text, "Library: {live} {noun}, {trashed} in the trash");
+    match library_size(library) {
+        Ok((live, trashed)) => {
+            let noun = if live == 1 { "image" } else { "images" };
+            let _ = writeln!(text, "Library: {live} {noun}, {trashed} in the trash");
+        }
+        Err(err) => {
+            let _ = writeln!(text, "Library: unavailable ({}: {})", err.kind, err.message);
+        }
+    }
     let _ = writeln!(text, "Library folder: {}", library.paths().data_dir.display());
     match crate::logging::log_dir() {
         Some(dir) => {
@@ -61,13 +66,30 @@ pub fn diagnostics_text(library: &Library, context: &DiagnosticsContext) -> Resu
         let recent = library.query(&Query {
             limit: Some(PROMPTS_SHOWN),
             ..Query::default()
-        })?;
-        let _ = writeln!(text, "Last {} prompts:", recent.len());
-        for record in recent {
-            let _ = writeln!(text, "  [{}] {}", record.meta.model, record.meta.prompt);
+        });
+        match recent {
+            Ok(recent) => {
+                let _ = writeln!(text, "Last {} prompts:", recent.len());
+                for record in recent {
+                    let _ = writeln!(text, "  [{}] {}", record.meta.model, record.meta.prompt);
+                }
+            }
+            Err(err) => {
+                let _ = writeln!(text, "Last prompts: unavailable ({})", err.message);
+            }
         }
     }
-    Ok(text)
+    text
+}
+
+/// Live and trashed images.
+fn library_size(library: &Library) -> Result<(usize, usize)> {
+    let live = library.count(&Query::default())?;
+    let trashed = library.count(&Query {
+        trash: true,
+        ..Query::default()
+    })?;
+    Ok((live, trashed))
 }
 
 /// The system's name for itself (`PRETTY_NAME` of os-release on Linux).
@@ -105,9 +127,20 @@ mod tests {
     }
 
     #[test]
+    fn a_library_that_cannot_open_is_named_and_the_rest_still_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocked = dir.path().join("not-a-folder");
+        std::fs::write(&blocked, b"a file where the library folder should be").unwrap();
+        let library = crate::generate::open_library_in_background(LibraryPaths::in_dir(&blocked));
+        let text = diagnostics_text(&library, &DiagnosticsContext::default());
+        assert!(text.contains("Library: unavailable ("), "{text}");
+        assert!(text.contains("Log folder:"), "{text}");
+    }
+
+    #[test]
     fn prompts_appear_only_when_asked_for() {
         let (_dir, library) = library_with_prompt("a very private lantern");
-        let without = diagnostics_text(&library, &DiagnosticsContext::default()).unwrap();
+        let without = diagnostics_text(&library, &DiagnosticsContext::default());
         assert!(without.contains("Library: 1 image, 0 in the trash"), "{without}");
         assert!(without.starts_with(&format!("Pictor {}", env!("CARGO_PKG_VERSION"))));
         assert!(!without.contains("private lantern"), "{without}");
@@ -117,8 +150,7 @@ mod tests {
                 renderer: "test".into(),
                 include_prompts: true,
             },
-        )
-        .unwrap();
+        );
         assert!(with.contains("[qwen-image-plus] a very private lantern"), "{with}");
         assert!(with.contains("Renderer: test"), "{with}");
     }

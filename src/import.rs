@@ -28,6 +28,10 @@ pub fn import_file(library: &Library, path: &Path) -> Result<Insertion> {
         ..err
     };
     let info = std::fs::metadata(path).map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?;
+    if !info.is_file() {
+        // A device or a pipe could be endless or never answer.
+        return Err(Error::image(format!("{} is not a regular file", path.display())));
+    }
     if info.len() > MAX_IMPORT_BYTES {
         return Err(Error::image(format!(
             "{} is larger than {} MiB",
@@ -35,7 +39,7 @@ pub fn import_file(library: &Library, path: &Path) -> Result<Insertion> {
             MAX_IMPORT_BYTES / (1024 * 1024)
         )));
     }
-    let bytes = std::fs::read(path).map_err(|err| Error::storage(format!("cannot read {}", path.display()), err))?;
+    let bytes = read_at_most(path, MAX_IMPORT_BYTES)?;
     if imaging::sniff(&bytes).is_none() {
         return Err(Error::image(format!(
             "{} is not a PNG, JPEG or WebP image",
@@ -49,6 +53,24 @@ pub fn import_file(library: &Library, path: &Path) -> Result<Insertion> {
         .and_then(|since| i64::try_from(since.as_millis()).ok());
     let meta = meta_of_file(&bytes, path, modified_ms);
     crate::generate::import_blocking(library, &bytes, &meta).map_err(named)
+}
+
+/// The file's bytes, refused when it grew past `limit` since it was measured.
+fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let cannot_read = |err| Error::storage(format!("cannot read {}", path.display()), err);
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::image(format!(
+            "{} is larger than {} MiB",
+            path.display(),
+            limit / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
 }
 
 /// What the library records of an imported file: Pictor's own parameters when the file
@@ -165,6 +187,16 @@ pub(crate) fn is_image_name(path: &Path) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_or_a_pipe_is_refused_without_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(crate::library::LibraryPaths::in_dir(&dir.path().join("library"))).unwrap();
+        for endless in ["/dev/zero", "/dev/null"] {
+            let err = import_file(&library, Path::new(endless)).unwrap_err();
+            assert!(err.message.contains("is not a regular file"), "{endless}: {err:?}");
+        }
+    }
 
     #[test]
     fn a_folder_is_walked_for_images_only_in_name_order() {

@@ -76,6 +76,7 @@ pub fn init() -> LogGuard {
     if let Some(why) = file_error {
         tracing::warn!("no log file this run: {why}");
     }
+    log_panics();
     LogGuard { _file: guard }
 }
 
@@ -102,6 +103,17 @@ where
         .with_writer(Redacting(writer))
         .with_filter(filter);
     Ok((layer, guard))
+}
+
+/// A panic is logged as an error (so it reaches the file and the diagnostics) before
+/// the usual message on standard error.
+fn log_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        tracing::error!("a panic on thread {}: {info}", thread.name().unwrap_or("unnamed"));
+        previous(info);
+    }));
 }
 
 /// The last warnings and errors of this run (redacted), oldest first.
@@ -185,7 +197,9 @@ pub fn redact_log_text(text: &str) -> String {
             hide_next = false;
             continue;
         }
-        hide_next = word.eq_ignore_ascii_case("bearer");
+        hide_next = word
+            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .eq_ignore_ascii_case("bearer");
         out.push_str(&hide_key_shaped(word));
     }
     out
@@ -221,12 +235,14 @@ mod tests {
     #[test]
     fn signed_links_bearer_tokens_and_keys_are_hidden() {
         let line = "GET https://oss.example.com/a.png?Expires=1&Signature=abc failed; \
-                    Authorization: Bearer sk-0123456789abcdef key=\"sk-live_ABCDEFGH12\" sk-short";
+                    Authorization: Bearer sk-0123456789abcdef key=\"sk-live_ABCDEFGH12\" sk-short \
+                    \"Bearer abc123\"";
         let redacted = redact_log_text(line);
         assert_eq!(
             redacted,
             "GET https://oss.example.com/a.png?… failed; \
-             Authorization: Bearer … key=\"sk-…\" sk-short"
+             Authorization: Bearer … key=\"sk-…\" sk-short \
+             \"Bearer …"
         );
     }
 

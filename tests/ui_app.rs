@@ -63,7 +63,7 @@ fn deps(world: &World, overrides: Overrides) -> AppDeps {
         demo_base_url: String::new(),
         dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
         open_files: Vec::new(),
-        instance: None,
+        handed_files: None,
     }
 }
 

@@ -61,7 +61,7 @@ fn harness(world: &World) -> Harness<'static, PictorApp> {
         demo_base_url: "http://127.0.0.1:9".into(),
         dialogs: world.dialogs.clone(),
         open_files: Vec::new(),
-        instance: None,
+        handed_files: None,
     };
     let mut harness = Harness::builder()
         .with_size(WINDOW)

@@ -371,7 +371,7 @@ pub fn app_harness(runtime: &tokio::runtime::Runtime, library: Arc<Library>) -> 
         demo_base_url: demo.base_url(),
         dialogs: Arc::new(pictor::ui::dialogs::ScriptedDialogs::default()),
         open_files: Vec::new(),
-        instance: None,
+        handed_files: None,
     };
     let mut harness = Harness::builder()
         .with_size(WINDOW)

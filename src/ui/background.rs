@@ -323,7 +323,7 @@ pub enum AppEvent {
     /// why it could not be opened.
     LibraryOpened(Result<crate::library::RecoveryReport, Error>),
     /// The diagnostics text was gathered, for the clipboard.
-    Diagnostics(Result<String, Error>),
+    Diagnostics(String),
     /// A gallery query finished; `generation` tells stale answers apart.
     Gallery {
         /// Which query this answers.

@@ -119,9 +119,11 @@ impl Gallery {
         self.items_stale = true;
     }
 
-    /// Takes a query answer, unless a newer query was started since.
-    pub fn receive(&mut self, generation: u64, records: Vec<ImageRecord>) {
-        if generation == self.generation {
+    /// Takes a query answer, unless a newer query was started since; says whether it
+    /// was taken.
+    pub fn receive(&mut self, generation: u64, records: Vec<ImageRecord>) -> bool {
+        let current = generation == self.generation;
+        if current {
             // The same images may come back at other places (a refresh after a trash):
             // the keyboard focus and the Shift anchor follow their images.
             let focus_id = self.focus.and_then(|i| self.records.get(i)).map(|r| r.id.clone());
@@ -137,6 +139,7 @@ impl Gallery {
             let live: BTreeSet<&str> = self.records.iter().map(|r| r.id.as_str()).collect();
             self.selected.retain(|id| live.contains(id.as_str()));
         }
+        current
     }
 
     /// Puts freshly generated images at the top (when they match the current view).

@@ -33,7 +33,8 @@ pub mod thumbnails;
 pub mod viewer;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, OnceLock};
 
 use crate::connection::{Overrides, start_demo_server};
 use crate::error::{Error, Result};
@@ -70,7 +71,7 @@ fn run_window(overrides: Overrides, files: Vec<PathBuf>) -> Result<()> {
         Claim::First(listener) => Some(listener),
         Claim::HandedOver => {
             match files.len() {
-                0 => eprintln!("Pictor is already open: its window was brought to the front."),
+                0 => eprintln!("Pictor is already open."),
                 1 => eprintln!("Pictor is already open: its window took the file."),
                 count => eprintln!("Pictor is already open: its window took the {count} files."),
             }
@@ -81,6 +82,10 @@ fn run_window(overrides: Overrides, files: Vec<PathBuf>) -> Result<()> {
             None
         }
     };
+    // Served from now on, before the window exists: a later launch is answered as soon
+    // as its files are queued, and the window is woken once it is there.
+    let window_ctx: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
+    let handed_files = instance.and_then(|instance| serve_later_launches(instance, Arc::clone(&window_ctx)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("pictor-worker")
@@ -98,7 +103,7 @@ fn run_window(overrides: Overrides, files: Vec<PathBuf>) -> Result<()> {
         demo_base_url,
         dialogs: Arc::new(crate::ui::dialogs::NativeDialogs::detect()),
         open_files: files,
-        instance,
+        handed_files,
     };
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Pictor")
@@ -117,7 +122,40 @@ fn run_window(overrides: Overrides, files: Vec<PathBuf>) -> Result<()> {
     eframe::run_native(
         "Pictor",
         options,
-        Box::new(move |cc| Ok(Box::new(PictorApp::new(cc, deps)))),
+        Box::new(move |cc| {
+            // Wakes the window for files handed over from now on (ones already queued are
+            // read in its first frame).
+            let _ = window_ctx.set(cc.egui_ctx.clone());
+            Ok(Box::new(PictorApp::new(cc, deps)))
+        }),
     )
     .map_err(|err| Error::config(format!("cannot open the window: {err}")))
+}
+
+/// Serves the single-window socket: what later launches hand over is queued for the
+/// window (and wakes it once it exists). `None` when the listener could not start.
+fn serve_later_launches(
+    instance: crate::instance::InstanceListener,
+    window_ctx: Arc<OnceLock<egui::Context>>,
+) -> Option<Receiver<Vec<PathBuf>>> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let path = instance.path().to_path_buf();
+    let served = instance.serve(move |files| {
+        // Refused when the window has closed: the launch then opens its own.
+        let taken = sender.send(files).is_ok();
+        if let Some(ctx) = window_ctx.get() {
+            ctx.request_repaint();
+        }
+        taken
+    });
+    match served {
+        Ok(()) => {
+            tracing::info!("later launches hand their files over {}", path.display());
+            Some(receiver)
+        }
+        Err(err) => {
+            tracing::warn!("later launches will open their own window: {}", err.message);
+            None
+        }
+    }
 }

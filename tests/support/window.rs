@@ -9,7 +9,6 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use pictor::api::provider::Provider;
 use pictor::connection::Overrides;
-use pictor::instance::InstanceListener;
 use pictor::library::{Library, LibraryPaths};
 use pictor::secrets::{MemoryStore, SecretStore, Secrets};
 use pictor::settings::LanguageChoice;
@@ -60,12 +59,12 @@ pub fn first_frames(studio: &Studio, size: egui::Vec2) -> Harness<'static, Picto
     launched(studio, size, Launch::default())
 }
 
-/// What a launch brings besides the library: files named on the command line and the
-/// single-window socket.
+/// What a launch brings besides the library: files named on the command line, and
+/// the queue of files later launches hand over.
 #[derive(Default)]
 pub struct Launch {
     pub open_files: Vec<PathBuf>,
-    pub instance: Option<InstanceListener>,
+    pub handed_files: Option<std::sync::mpsc::Receiver<Vec<PathBuf>>>,
 }
 
 /// The window on `studio` launched with `launch`, right after its first frames.
@@ -82,7 +81,7 @@ pub fn launched(studio: &Studio, size: egui::Vec2, launch: Launch) -> Harness<'s
         demo_base_url: studio.demo_base_url.clone(),
         dialogs: studio.dialogs.clone(),
         open_files: launch.open_files,
-        instance: launch.instance,
+        handed_files: launch.handed_files,
     };
     let mut harness = Harness::builder()
         .with_size(size)

@@ -121,8 +121,9 @@ impl PictorApp {
             },
             AppEvent::Gallery { generation, records } => match records {
                 Ok(records) => {
-                    self.gallery.receive(generation, records);
-                    self.show_if_listed();
+                    if self.gallery.receive(generation, records) {
+                        self.show_listed_or_forget();
+                    }
                 }
                 Err(err) => {
                     self.gallery.loading = false;
@@ -185,14 +186,11 @@ impl PictorApp {
                 }
                 Err(err) => self.notify_error(&err),
             },
-            AppEvent::Diagnostics(result) => match result {
-                Ok(text) => {
-                    ctx.copy_text(text);
-                    let text = t!("settings.diagnostics_copied", locale = self.locale()).into_owned();
-                    self.notify(text);
-                }
-                Err(err) => self.notify_error(&err),
-            },
+            AppEvent::Diagnostics(text) => {
+                ctx.copy_text(text);
+                let text = t!("settings.diagnostics_copied", locale = self.locale()).into_owned();
+                self.notify(text);
+            }
             AppEvent::Lineage(Ok(lineage)) => self.lineage = Some(lineage),
             AppEvent::Lineage(Err(err)) => tracing::warn!("lineage unavailable: {}", err.message),
             AppEvent::ReferenceRecords { asked, found } => {

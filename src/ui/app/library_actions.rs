@@ -211,36 +211,42 @@ impl PictorApp {
         self.reference_records.insert(record.id.clone(), record.clone());
     }
 
-    /// Shows the image `id` (a file opened with Pictor) in the viewer as soon as the
-    /// gallery lists it. Filters that would hide it (a search, a board, a date) are
-    /// cleared: the user asked for this image.
+    /// Shows the image `id` (a file opened with Pictor) in the viewer once the gallery
+    /// lists it. Filters that would hide it (a search, a board, a date) are cleared:
+    /// the user asked for this image.
     pub(super) fn show_when_listed(&mut self, id: String) {
+        let listed = self.gallery.records.iter().any(|listed| listed.id == id);
+        self.open_when_listed = Some(id);
+        if listed {
+            self.show_listed_or_forget();
+            return;
+        }
         let unfiltered = Query {
             order: self.gallery.query.order,
             ..Query::default()
         };
-        let listed = self.gallery.records.iter().any(|listed| listed.id == id);
-        self.open_when_listed = Some(id);
-        if listed {
-            self.show_if_listed();
-        } else if self.gallery.query != unfiltered {
+        if self.gallery.query != unfiltered {
             self.gallery.query = unfiltered;
             self.gallery.search_text.clear();
             self.date_filter = DateFilter::Any;
-            self.refresh_gallery();
         }
+        // Also unfiltered: the list may predate the image (another process stored it).
+        self.refresh_gallery();
     }
 
-    /// Opens the image waiting for [`Self::show_when_listed`] once the gallery holds it.
-    pub(super) fn show_if_listed(&mut self) {
-        let Some(id) = self.open_when_listed.clone() else {
+    /// Opens the image waiting for [`Self::show_when_listed`] if the gallery's current
+    /// list holds it; a list asked for after it that still does not (the image is in
+    /// the trash) ends the wait.
+    pub(super) fn show_listed_or_forget(&mut self) {
+        let Some(id) = self.open_when_listed.take() else {
             return;
         };
         if let Some(index) = self.gallery.records.iter().position(|listed| listed.id == id) {
-            self.open_when_listed = None;
             self.gallery.focus = Some(index);
             self.gallery.scroll_to = Some(index);
             self.open_viewer(index);
+        } else {
+            tracing::info!("an opened file's image is not in the gallery's list (in the trash?)");
         }
     }
 

@@ -61,9 +61,9 @@ pub struct AppDeps {
     pub dialogs: Arc<dyn FileDialogs>,
     /// Files given at launch (`pictor FILE…`): imported or found, the first shown.
     pub open_files: Vec<PathBuf>,
-    /// The single-window socket, when this window is the library's first: later
-    /// launches hand their files to it.
-    pub instance: Option<crate::instance::InstanceListener>,
+    /// Files later launches hand over (see [`crate::instance`]), when this window is
+    /// the library's first; whoever sends also wakes the window.
+    pub handed_files: Option<Receiver<Vec<PathBuf>>>,
 }
 
 /// The Pictor window.
@@ -137,7 +137,7 @@ pub struct PictorApp {
     /// The prompt library's entries and windows (picker, save, variables).
     prompt_library: crate::ui::prompt_library::PromptLibrary,
     /// Files later launches handed to this window (see [`crate::instance`]).
-    handed_files: Receiver<Vec<PathBuf>>,
+    handed_files: Option<Receiver<Vec<PathBuf>>>,
     /// An image opened from a file (`pictor FILE`), shown in the viewer once the gallery
     /// holds it.
     open_when_listed: Option<String>,
@@ -191,7 +191,6 @@ impl PictorApp {
         let waker: Waker = Arc::new(move || ctx.request_repaint());
         let (jobs, job_events) = Jobs::new(deps.runtime.clone(), settings.concurrency, Arc::clone(&waker));
         let background = Background::new(deps.runtime, Arc::clone(&waker));
-        let handed_files = listen_for_later_launches(deps.instance, &cc.egui_ctx);
         let mut app = Self {
             secrets: deps.secrets,
             library: deps.library,
@@ -237,7 +236,7 @@ impl PictorApp {
             cost_window: crate::ui::spend_ui::CostWindow::default(),
             held_run: None,
             prompt_library: crate::ui::prompt_library::PromptLibrary::default(),
-            handed_files,
+            handed_files: deps.handed_files,
             open_when_listed: None,
             log_dir: crate::logging::log_dir(),
             diagnostics_prompts: false,
@@ -487,10 +486,18 @@ impl eframe::App for PictorApp {
         self.follow_provider();
         self.follow_watched_folders();
         self.import_arrivals();
-        let handed: Vec<Vec<PathBuf>> = self.handed_files.try_iter().collect();
+        let handed: Vec<Vec<PathBuf>> = self
+            .handed_files
+            .as_ref()
+            .map(|handed| handed.try_iter().collect())
+            .unwrap_or_default();
         for files in handed {
-            // A later launch: this window comes to the front and shows its files.
+            // A later launch: this window asks to come to the front (Wayland may only
+            // mark it as wanting attention) and shows its files.
             ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+                egui::UserAttentionType::Informational,
+            ));
             if !files.is_empty() {
                 self.open_files(files);
             }
@@ -743,30 +750,6 @@ impl PictorApp {
     pub fn gallery_records(&self) -> &[crate::library::ImageRecord] {
         &self.gallery.records
     }
-}
-
-/// Serves the single-window socket (when this window holds it): what a later launch
-/// hands over arrives on the returned channel and wakes the window.
-fn listen_for_later_launches(
-    instance: Option<crate::instance::InstanceListener>,
-    ctx: &egui::Context,
-) -> Receiver<Vec<PathBuf>> {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    if let Some(instance) = instance {
-        let ctx = ctx.clone();
-        let path = instance.path().to_path_buf();
-        let served = instance.serve(move |files| {
-            // The window may have closed; nothing is left to show the files then.
-            if sender.send(files).is_ok() {
-                ctx.request_repaint();
-            }
-        });
-        match served {
-            Ok(()) => tracing::info!("later launches hand their files over {}", path.display()),
-            Err(err) => tracing::warn!("later launches will open their own window: {}", err.message),
-        }
-    }
-    receiver
 }
 
 /// How the window draws: eframe's renderer and the display server, for the diagnostics.
