@@ -1,8 +1,9 @@
 //! Repairs done when a library is opened: what a crash or a vanished file left behind.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::MetadataReader;
 use super::files::{self, IMAGE_EXTENSIONS};
@@ -48,9 +49,14 @@ pub(super) fn recover(
     reader: MetadataReader<'_>,
 ) -> Result<RecoveryReport> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let temp_files_removed = remove_temp_files(&paths.images_dir()) + remove_temp_files(&paths.thumbs_dir);
-    let (orphans_restored, unreadable_moved) = restore_orphans(&tx, paths, reader)?;
-    let missing_files = refresh_missing(&tx, &paths.data_dir)?;
+    // The image folder is listed once; the listing answers "is there a row" and "is the
+    // file there" for every file and row (one query, no stat per row).
+    let image_files = files::files_below(&paths.images_dir());
+    let temp_files_removed =
+        remove_temp_files(image_files.iter().cloned()) + remove_temp_files(files::files_below(&paths.thumbs_dir));
+    let (orphans_restored, unreadable_moved) = restore_orphans(&tx, paths, &image_files, reader)?;
+    let listed: HashSet<&Path> = image_files.iter().map(PathBuf::as_path).collect();
+    let missing_files = refresh_missing_from(&tx, &paths.data_dir, |file| listed.contains(file) || file.is_file())?;
     tx.commit()?;
     let report = RecoveryReport {
         temp_files_removed,
@@ -64,9 +70,9 @@ pub(super) fn recover(
     Ok(report)
 }
 
-/// Deletes our temp files below `root`; returns how many were deleted.
-fn remove_temp_files(root: &Path) -> usize {
-    files::files_below(root)
+/// Deletes our temp files among `listed`; returns how many were deleted.
+fn remove_temp_files(listed: impl IntoIterator<Item = PathBuf>) -> usize {
+    listed
         .into_iter()
         .filter(|path| {
             path.file_name()
@@ -86,20 +92,30 @@ fn remove_temp_files(root: &Path) -> usize {
 /// Gives every image file named `<ULID>.<ext>` that has no row a row, rebuilt by `reader`;
 /// moves the ones `reader` cannot read to `data_dir/unreadable/`. Returns how many were
 /// restored and moved.
-fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataReader<'_>) -> Result<(usize, usize)> {
+fn restore_orphans(
+    conn: &Connection,
+    paths: &LibraryPaths,
+    image_files: &[PathBuf],
+    reader: MetadataReader<'_>,
+) -> Result<(usize, usize)> {
     let mut restored = 0;
     let mut moved = 0;
-    for path in files::files_below(&paths.images_dir()) {
-        let Some((id, created_ms)) = library_file_id(&path) else {
+    let mut ids: HashSet<String> = {
+        let mut statement = conn.prepare_cached("SELECT id FROM images")?;
+        let ids = statement.query_map([], |row| row.get(0))?;
+        ids.collect::<rusqlite::Result<_>>()?
+    };
+    for path in image_files {
+        let Some((id, created_ms)) = library_file_id(path) else {
             continue;
         };
-        if row_exists(conn, &id)? {
+        if !ids.insert(id.clone()) {
             continue;
         }
-        let Some(relative) = relative_to(&paths.data_dir, &path) else {
+        let Some(relative) = relative_to(&paths.data_dir, path) else {
             continue;
         };
-        let bytes = match std::fs::read(&path) {
+        let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(err) => {
                 tracing::warn!(path = %path.display(), %err, "could not read orphaned image");
@@ -107,7 +123,7 @@ fn restore_orphans(conn: &Connection, paths: &LibraryPaths, reader: MetadataRead
             }
         };
         let Some((mut meta, width, height)) = reader(&bytes) else {
-            match move_aside(&path, &paths.unreadable_dir()) {
+            match move_aside(path, &paths.unreadable_dir()) {
                 Ok(to) => {
                     tracing::warn!(from = %path.display(), to = %to.display(), "moved an unreadable image without a library row aside");
                     moved += 1;
@@ -169,17 +185,14 @@ fn relative_to(base: &Path, path: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-fn row_exists(conn: &Connection, id: &str) -> Result<bool> {
-    let found = conn
-        .prepare_cached("SELECT 1 FROM images WHERE id = ?1")?
-        .query_row([id], |_| Ok(()))
-        .optional()?;
-    Ok(found.is_some())
-}
-
 /// Sets each row's `missing` flag from whether its file exists now; returns how many
 /// rows are missing their file.
 pub(super) fn refresh_missing(conn: &Connection, data_dir: &Path) -> Result<usize> {
+    refresh_missing_from(conn, data_dir, Path::is_file)
+}
+
+/// [`refresh_missing`] with `exists` telling whether a row's file is there.
+fn refresh_missing_from(conn: &Connection, data_dir: &Path, exists: impl Fn(&Path) -> bool) -> Result<usize> {
     let rows: Vec<(i64, String, bool)> = {
         let mut statement = conn.prepare_cached("SELECT seq, file, missing FROM images")?;
         let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
@@ -188,7 +201,7 @@ pub(super) fn refresh_missing(conn: &Connection, data_dir: &Path) -> Result<usiz
     let mut update = conn.prepare_cached("UPDATE images SET missing = ?2 WHERE seq = ?1")?;
     let mut missing = 0;
     for (seq, file, was_missing) in rows {
-        let is_missing = !files::resolve_relative(data_dir, &file).is_file();
+        let is_missing = !exists(&files::resolve_relative(data_dir, &file));
         if is_missing != was_missing {
             update.execute(rusqlite::params![seq, is_missing])?;
         }
