@@ -33,13 +33,9 @@ pub fn import_file(library: &Library, path: &Path) -> Result<Insertion> {
         return Err(Error::image(format!("{} is not a regular file", path.display())));
     }
     if info.len() > MAX_IMPORT_BYTES {
-        return Err(Error::image(format!(
-            "{} is larger than {} MiB",
-            path.display(),
-            MAX_IMPORT_BYTES / (1024 * 1024)
-        )));
+        return Err(too_large(path));
     }
-    let bytes = read_at_most(path, MAX_IMPORT_BYTES)?;
+    let bytes = read_at_most(path)?;
     if imaging::sniff(&bytes).is_none() {
         return Err(Error::image(format!(
             "{} is not a PNG, JPEG or WebP image",
@@ -55,22 +51,27 @@ pub fn import_file(library: &Library, path: &Path) -> Result<Insertion> {
     crate::generate::import_blocking(library, &bytes, &meta).map_err(named)
 }
 
-/// The file's bytes, refused when it grew past `limit` since it was measured.
-fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>> {
+/// The file's bytes, refused when it grew past [`MAX_IMPORT_BYTES`] since it was measured.
+fn read_at_most(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let cannot_read = |err| Error::storage(format!("cannot read {}", path.display()), err);
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
+        .and_then(|file| file.take(MAX_IMPORT_BYTES + 1).read_to_end(&mut bytes))
         .map_err(cannot_read)?;
-    if bytes.len() as u64 > limit {
-        return Err(Error::image(format!(
-            "{} is larger than {} MiB",
-            path.display(),
-            limit / (1024 * 1024)
-        )));
+    if bytes.len() as u64 > MAX_IMPORT_BYTES {
+        return Err(too_large(path));
     }
     Ok(bytes)
+}
+
+/// The error for a file over [`MAX_IMPORT_BYTES`].
+fn too_large(path: &Path) -> Error {
+    Error::image(format!(
+        "{} is larger than {} MiB",
+        path.display(),
+        MAX_IMPORT_BYTES / (1024 * 1024)
+    ))
 }
 
 /// What the library records of an imported file: Pictor's own parameters when the file

@@ -13,6 +13,35 @@ const STEPS: [&str; 3] = [
 
 /// Draws the welcome panel centred in the gallery: a title and three numbered steps.
 pub fn empty_library_ui(ui: &mut egui::Ui, locale: &str) {
+    centred_card_ui(ui, 460.0, |ui| {
+        ui.label(
+            RichText::new(t!("gallery.welcome_title", locale = locale))
+                .size(16.0)
+                .strong(),
+        );
+        ui.add_space(12.0);
+        for (number, key) in STEPS.iter().enumerate() {
+            ui.horizontal(|ui| {
+                let (rect, _) = ui.allocate_exact_size(vec2(22.0, 22.0), egui::Sense::hover());
+                ui.painter()
+                    .circle_filled(rect.center(), 11.0, ui.visuals().selection.bg_fill);
+                ui.painter().text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    (number + 1).to_string(),
+                    egui::FontId::proportional(12.0),
+                    Color32::WHITE,
+                );
+                ui.add_space(4.0);
+                ui.add(egui::Label::new(RichText::new(t!(*key, locale = locale)).size(14.0)).truncate());
+            });
+            ui.add_space(8.0);
+        }
+    });
+}
+
+/// A card centred in the gallery, a little above the middle, at most `max_width` wide.
+fn centred_card_ui(ui: &mut egui::Ui, max_width: f32, add_contents: impl FnOnce(&mut egui::Ui)) {
     ui.vertical_centered(|ui| {
         ui.add_space((ui.available_height() * 0.18).max(24.0));
         egui::Frame::new()
@@ -20,30 +49,8 @@ pub fn empty_library_ui(ui: &mut egui::Ui, locale: &str) {
             .corner_radius(6.0)
             .inner_margin(24.0)
             .show(ui, |ui| {
-                ui.set_max_width(460.0);
-                ui.label(
-                    RichText::new(t!("gallery.welcome_title", locale = locale))
-                        .size(16.0)
-                        .strong(),
-                );
-                ui.add_space(12.0);
-                for (number, key) in STEPS.iter().enumerate() {
-                    ui.horizontal(|ui| {
-                        let (rect, _) = ui.allocate_exact_size(vec2(22.0, 22.0), egui::Sense::hover());
-                        ui.painter()
-                            .circle_filled(rect.center(), 11.0, ui.visuals().selection.bg_fill);
-                        ui.painter().text(
-                            rect.center(),
-                            egui::Align2::CENTER_CENTER,
-                            (number + 1).to_string(),
-                            egui::FontId::proportional(12.0),
-                            Color32::WHITE,
-                        );
-                        ui.add_space(4.0);
-                        ui.add(egui::Label::new(RichText::new(t!(*key, locale = locale)).size(14.0)).truncate());
-                    });
-                    ui.add_space(8.0);
-                }
+                ui.set_max_width(max_width);
+                add_contents(ui);
             });
     });
 }
@@ -85,24 +92,16 @@ pub fn loading_placeholders_ui(ui: &mut egui::Ui, row_height: f32, locale: &str)
 
 /// The gallery of a library that could not be opened: what happened and where.
 pub fn library_unavailable_ui(ui: &mut egui::Ui, error: &crate::Error, folder: &std::path::Path, locale: &str) {
-    ui.vertical_centered(|ui| {
-        ui.add_space((ui.available_height() * 0.18).max(24.0));
-        egui::Frame::new()
-            .fill(ui.visuals().faint_bg_color)
-            .corner_radius(6.0)
-            .inner_margin(24.0)
-            .show(ui, |ui| {
-                ui.set_max_width(520.0);
-                ui.label(
-                    RichText::new(t!("gallery.library_unavailable", locale = locale))
-                        .size(16.0)
-                        .strong()
-                        .color(ui.visuals().error_fg_color),
-                );
-                ui.add_space(8.0);
-                ui.label(error.user_message(locale));
-                ui.add_space(8.0);
-                ui.label(RichText::new(folder.display().to_string()).monospace().weak());
-            });
+    centred_card_ui(ui, 520.0, |ui| {
+        ui.label(
+            RichText::new(t!("gallery.library_unavailable", locale = locale))
+                .size(16.0)
+                .strong()
+                .color(ui.visuals().error_fg_color),
+        );
+        ui.add_space(8.0);
+        ui.label(error.user_message(locale));
+        ui.add_space(8.0);
+        ui.label(RichText::new(folder.display().to_string()).monospace().weak());
     });
 }
